@@ -1,0 +1,11 @@
+// One function per CLI command: registers its options on the app and runs it.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace sitelink::cli {
+
+// Each add_* registers a subcommand whose callback stores its exit code in *exit_code.
+void add_discover(CLI::App& app, int* exit_code);
+void add_inspect(CLI::App& app, int* exit_code);
+
+}  // namespace sitelink::cli

@@ -1,0 +1,65 @@
+#include "core/error.h"
+
+#include <iterator>
+
+namespace sitelink {
+namespace {
+
+struct CatalogueEntry {
+    const char* id;
+    const char* summary;
+    const char* advice;
+    int exit_code;
+};
+
+// The catalogue: one entry per ErrorCode, in enum order.
+constexpr CatalogueEntry kCatalogue[] = {
+    {"usage", "invalid request", "Check the command with --help.", 2},
+    {"no-such-interface", "no such network interface",
+     "Run the command without --interface to list the interfaces Sitelink can use.", 4},
+    {"socket-failed", "network operation failed",
+     "Check that the interface is up and that Sitelink runs with enough privileges.", 1},
+    {"connection-refused", "connection refused",
+     "Check the address and port; the device may use another HTTP port for ONVIF.", 1},
+    {"unreachable", "no route to the device",
+     "Check that the laptop is on the device's subnet, or that a route to it exists.", 1},
+    {"timed-out", "timed out",
+     "Check the device is powered and reachable; raise --timeout-ms for slow devices.", 1},
+    {"connection-closed", "the device closed the connection",
+     "Retry; if it persists, the device may be overloaded or rebooting.", 1},
+    {"not-onvif", "not an ONVIF device",
+     "Check the address, or enable ONVIF in the device's web interface.", 1},
+    {"malformed-answer", "malformed answer",
+     "The device's firmware answered with invalid data; check for a firmware update.", 1},
+    {"auth-failed", "authentication failed",
+     "Check the user name and password; some devices need an ONVIF user created in their web interface.", 1},
+    {"not-permitted", "not permitted",
+     "Use an account with the Administrator level for this operation.", 1},
+    {"device-fault", "the device reported a fault", "See the device's message for details.", 1},
+    {"no-password", "no password given",
+     "Set SITELINK_PASSWORD or run interactively to be prompted.", 2},
+    {"profile-invalid", "invalid profile", "Fix the named file and key in profiles/.", 4},
+};
+
+static_assert(std::size(kCatalogue) == static_cast<std::size_t>(ErrorCode::ProfileInvalid) + 1,
+              "one catalogue entry per ErrorCode");
+
+const CatalogueEntry& entry(ErrorCode code) { return kCatalogue[static_cast<int>(code)]; }
+
+}  // namespace
+
+std::string Error::id() const { return entry(code).id; }
+
+std::string Error::summary() const {
+    std::string line = device.empty() ? "" : device + ": ";
+    line += entry(code).summary;
+    if (!detail.empty()) line += " (" + detail + ")";
+    if (!protocol_code.empty()) line += " [" + protocol_code + "]";
+    return line;
+}
+
+std::string Error::advice() const { return entry(code).advice; }
+
+int Error::exit_code() const { return entry(code).exit_code; }
+
+}  // namespace sitelink

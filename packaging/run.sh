@@ -1,0 +1,45 @@
+#!/bin/bash
+# The README's commands. On a fresh Debian 12 machine, as root:
+#   packaging/run.sh demo    install what is needed, build, run Sitelink on the simulated demo site
+#   packaging/run.sh test    install what is needed, build, run every test
+#   packaging/run.sh bench   build, run the benchmarks under bench/ (reports numbers; not a test)
+# BUILD_DIR (default: build) chooses the build folder.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$repo/build}
+jobs=$(nproc)
+
+need_root() { [ "$(id -u)" = 0 ] || { echo "run.sh: $1 needs root (packages, network namespaces); try sudo" >&2; exit 4; }; }
+
+build_all() {
+  cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j "$jobs"
+}
+
+cmd_test() {
+  need_root test
+  "$repo/packaging/install-deps.sh"
+  build_all
+  cd "$build"
+  ctest --output-on-failure --timeout 600
+}
+
+cmd_demo() {
+  need_root demo
+  "$repo/packaging/install-deps.sh"
+  build_all
+  exec "$repo/tests/site/demo.sh"
+}
+
+cmd_bench() {
+  need_root bench
+  build_all
+  "$build/bench/bench_discovery" "$@"
+}
+
+case "${1:-}" in
+  test) cmd_test ;;
+  demo) cmd_demo ;;
+  bench) shift; cmd_bench "$@" ;;
+  *) sed -n '2,7p' "$0" >&2; exit 2 ;;
+esac

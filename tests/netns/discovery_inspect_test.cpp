@@ -1,0 +1,294 @@
+// `sitelink discover` and `sitelink inspect` against simulated ONVIF cameras, each in the auth
+// mode, clock and fault it is configured with, inside namespaces this test creates:
+//
+//   agent 10.88.0.10 --+                     +-- rtr 10.88.0.1 / 10.89.0.1 -- farcam 10.89.0.5
+//                      |-- switch "lan" -----+
+//   cams  10.88.1.x  --+   (one simcam process, many devices)
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "netlab.h"
+
+using nlohmann::json;
+using namespace sitelink::testing;
+
+namespace {
+
+const std::string kPassword = "p/a&s<s%w:d";  // every character that breaks a naive encoder
+
+struct SimDevice {
+    std::string key, address, auth, manufacturer, model, serial, mac;
+    int profiles = 2;
+    int clock_offset_s = 0;
+    json faults = json::object();
+};
+
+const std::vector<SimDevice> kDevices = {
+    {"digest", "10.88.1.1", "digest", "Axis", "P3245-LV", "ACCC8E000001", "ac:cc:8e:00:00:01"},
+    {"md5", "10.88.1.2", "digest-md5", "Hikvision", "DS-2CD2143G2-I", "DS2CD0002", "44:19:b6:00:00:02"},
+    {"token", "10.88.1.3", "usernametoken", "Dahua", "IPC-HDW2431T", "DH0003", "3c:ef:8c:00:00:03"},
+    {"both", "10.88.1.4", "both", "Hanwha", "XNV-6080", "HW0004", "00:09:18:00:00:04"},
+    {"open", "10.88.1.5", "none", "Generic", "OpenCam", "GN0005", "02:00:00:00:00:05"},
+    {"skewed", "10.88.1.6", "usernametoken", "Uniview", "IPC322", "UV0006", "48:ea:63:00:00:06", 2, 86400},
+    {"nvr", "10.88.1.7", "digest", "Hikvision", "DS-7608NI-K2", "NVR0007", "44:19:b6:00:00:07", 8},
+    {"drops", "10.88.1.8", "digest", "Faulty", "Dropper", "FT0008", "02:00:00:00:00:08", 1, 0,
+     json{{"drop_connection", true}, {"ops", {"GetDeviceInformation"}}}},
+    {"garbled", "10.88.1.9", "digest", "Faulty", "Garbler", "FT0009", "02:00:00:00:00:09", 1, 0,
+     json{{"malformed", true}, {"ops", {"GetDeviceInformation"}}}},
+    {"slow", "10.88.1.10", "digest", "Faulty", "Sloth", "FT0010", "02:00:00:00:00:10", 1, 0,
+     json{{"slow_ms", 4000}, {"ops", {"GetDeviceInformation"}}}},
+};
+const SimDevice kFarCamera = {"far", "10.89.0.5", "digest", "Axis", "M3106", "ACCC8E000099", "ac:cc:8e:00:00:99"};
+
+json device_json(const SimDevice& d, int prefix) {
+    json profiles = json::array();
+    for (int i = 1; i <= d.profiles; ++i)
+        profiles.push_back({{"token", "profile_" + std::to_string(i)},
+                            {"name", d.profiles > 2 ? "Channel " + std::to_string(i) : (i == 1 ? "main" : "sub")},
+                            {"encoding", "H264"},
+                            {"width", i == 1 ? 1920 : 640},
+                            {"height", i == 1 ? 1080 : 360},
+                            {"stream_path", "/stream" + std::to_string(i)},
+                            {"snapshot_path", "/snapshot" + std::to_string(i) + ".jpg"}});
+    return {{"address", d.address},
+            {"prefix", prefix},
+            {"name", "cam " + d.key},
+            {"manufacturer", d.manufacturer},
+            {"model", d.model},
+            {"serial", d.serial},
+            {"mac", d.mac},
+            {"auth", d.auth},
+            {"clock_offset_s", d.clock_offset_s},
+            {"gateway", prefix == 16 ? "10.88.0.1" : "10.89.0.1"},
+            {"dns", {prefix == 16 ? "10.88.0.1" : "10.89.0.1"}},
+            {"users", {{{"username", "admin"}, {"password", kPassword}, {"level", "Administrator"}},
+                       {{"username", "viewer"}, {"password", "view-only"}, {"level", "User"}}}},
+            {"profiles", profiles},
+            {"faults", d.faults}};
+}
+
+class Site : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        state_dir_ = "/tmp/sitelink-netns-" + std::to_string(getpid());
+        std::filesystem::create_directories(state_dir_);
+        lab_ = std::make_unique<NetLab>("slt" + std::to_string(getpid() % 100000));
+        lab_->add_switch("lan");
+        lab_->add_switch("far");
+        lab_->add_host("agent", "lan", "10.88.0.10/16", "10.88.0.1");
+        lab_->add_host("cams", "lan", "10.88.0.2/16", "10.88.0.1");
+        lab_->add_router("rtr", "lan", "10.88.0.1/16", "far", "10.89.0.1/24");
+        lab_->add_host("farcam", "far", "10.89.0.2/24", "10.89.0.1");
+
+        json cams = {{"interface", "eth0"}, {"add_addresses", true}, {"devices", json::array()}};
+        for (const auto& d : kDevices) cams["devices"].push_back(device_json(d, 16));
+        json far = {{"interface", "eth0"}, {"add_addresses", true}, {"devices", {device_json(kFarCamera, 24)}}};
+        start_simcam("cams", cams);
+        start_simcam("farcam", far);
+    }
+
+    static void TearDownTestSuite() {
+        lab_.reset();
+        std::filesystem::remove_all(state_dir_);
+    }
+
+    static void start_simcam(const std::string& host, const json& config) {
+        const std::string config_path = state_dir_ + "/" + host + ".json";
+        const std::string ready = state_dir_ + "/" + host + ".ready";
+        std::ofstream(config_path) << config.dump(2);
+        lab_->spawn(host, {build_path("tests/simcam/sitelink-simcam"), "--config", config_path, "--ready-file", ready},
+                    state_dir_ + "/" + host + ".log");
+        ASSERT_TRUE(NetLab::wait_for_file(ready, 10000)) << "simcam in " << host << " did not get ready";
+    }
+
+    static CommandResult sitelink(const std::vector<std::string>& args, const std::string& password = kPassword) {
+        std::vector<std::string> argv = {build_path("agent/sitelink")};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return lab_->run("agent", argv, {{"SITELINK_PASSWORD", password}});
+    }
+
+    static json inspect(const std::string& address, const std::string& user = "admin",
+                        const std::string& password = kPassword) {
+        auto r = sitelink({"inspect", address, "--user", user, "--json"}, password);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return json::parse(r.out.empty() ? "null" : r.out);
+    }
+
+    static inline std::unique_ptr<NetLab> lab_;
+    static inline std::string state_dir_;
+};
+
+const SimDevice& device(const std::string& key) {
+    for (const auto& d : kDevices)
+        if (d.key == key) return d;
+    throw std::out_of_range(key);
+}
+
+TEST_F(Site, DiscoverFindsEveryCameraOnTheLanOnce) {
+    auto r = sitelink({"discover", "--interface", "eth0", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json devices = json::parse(r.out);
+    ASSERT_EQ(devices.size(), kDevices.size()) << r.out;
+    std::set<std::string> seen;
+    for (const auto& d : devices) {
+        seen.insert(d["address"].get<std::string>());
+        EXPECT_EQ(d["found_by"], json({"ws-discovery"}));
+        EXPECT_EQ(d["endpoint"].get<std::string>().rfind("urn:uuid:", 0), 0u);
+        EXPECT_FALSE(d["xaddrs"].empty());
+        EXPECT_NE(d["xaddrs"][0].get<std::string>().find(d["address"].get<std::string>()), std::string::npos);
+    }
+    for (const auto& d : kDevices) {
+        EXPECT_TRUE(seen.count(d.address)) << d.key << " not found";
+        for (const auto& found : devices)
+            if (found["address"] == d.address) {
+                EXPECT_EQ(found["scopes"]["name"], "cam " + d.key);
+                EXPECT_EQ(found["scopes"]["mac"], d.mac);
+                EXPECT_EQ(found["scopes"]["hardware"], d.model);
+            }
+    }
+    EXPECT_FALSE(seen.count(kFarCamera.address)) << "multicast must not cross the router";
+}
+
+TEST_F(Site, SweepReachesTheCameraBehindTheRouter) {
+    auto r = sitelink({"discover", "--interface", "eth0", "--sweep", "10.89.0.0/24", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json devices = json::parse(r.out);
+    EXPECT_EQ(devices.size(), kDevices.size() + 1);
+    bool far_found = false;
+    for (const auto& d : devices)
+        if (d["address"] == kFarCamera.address) {
+            far_found = true;
+            EXPECT_EQ(d["found_by"], json({"sweep"}));
+            EXPECT_EQ(d["scopes"]["mac"], kFarCamera.mac);
+        }
+    EXPECT_TRUE(far_found) << r.out;
+}
+
+TEST_F(Site, DiscoverWithoutInterfaceListsCandidatesAndStops) {
+    auto r = sitelink({"discover"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.out.find("eth0"), std::string::npos);
+    EXPECT_NE(r.err.find("nothing was sent"), std::string::npos);
+}
+
+TEST_F(Site, DiscoverRejectsABadInterfaceAndAHugeSweep) {
+    auto r = sitelink({"discover", "--interface", "wlan7"});
+    EXPECT_EQ(r.exit_code, 4);
+    EXPECT_NE(r.err.find("wlan7: no such network interface"), std::string::npos);
+    r = sitelink({"discover", "--interface", "eth0", "--sweep", "10.0.0.0/8"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("too large"), std::string::npos);
+}
+
+struct AuthCase {
+    std::string key;
+    std::string expected_auth;
+};
+
+class InspectAuth : public Site, public ::testing::WithParamInterface<AuthCase> {};
+
+TEST_P(InspectAuth, ReadsEverythingAnInstallerNeeds) {
+    const SimDevice& d = device(GetParam().key);
+    const json report = inspect(d.address);
+    ASSERT_TRUE(report.is_object());
+    EXPECT_EQ(report["auth"], GetParam().expected_auth);
+    EXPECT_EQ(report["manufacturer"], d.manufacturer);
+    EXPECT_EQ(report["model"], d.model);
+    EXPECT_EQ(report["serial"], d.serial);
+    EXPECT_EQ(report["mac"], d.mac);
+    EXPECT_FALSE(report["firmware"].get<std::string>().empty());
+    EXPECT_EQ(report["network"]["address"], d.address);
+    EXPECT_EQ(report["network"]["prefix"], 16);
+    EXPECT_EQ(report["network"]["gateway"], "10.88.0.1");
+    EXPECT_EQ(report["network"]["dns"], json({"10.88.0.1"}));
+    EXPECT_EQ(report["network"]["dhcp"], false);
+    EXPECT_LE(std::abs(report["clock_offset_s"].get<double>() - d.clock_offset_s), 5.0);
+    ASSERT_EQ(report["profiles"].size(), static_cast<std::size_t>(d.profiles));
+    for (const auto& p : report["profiles"]) {
+        EXPECT_EQ(p["stream_uri"].get<std::string>().rfind("rtsp://" + d.address, 0), 0u) << p;
+        EXPECT_FALSE(p["snapshot_uri"].get<std::string>().empty());
+        EXPECT_FALSE(p["token"].get<std::string>().empty());
+    }
+    EXPECT_EQ(report["warnings"], json::array());
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryMode, InspectAuth,
+                         ::testing::Values(AuthCase{"digest", "digest"}, AuthCase{"md5", "digest"},
+                                           AuthCase{"token", "usernametoken"}, AuthCase{"both", "digest"},
+                                           AuthCase{"open", "none"}, AuthCase{"skewed", "usernametoken"},
+                                           AuthCase{"nvr", "digest"}),
+                         [](const auto& info) { return info.param.key; });
+
+TEST_F(Site, WrongPasswordIsAuthenticationFailedInEveryMode) {
+    for (const char* key : {"digest", "token", "both"}) {
+        auto r = sitelink({"inspect", device(key).address, "--user", "admin", "--json"}, "wrong");
+        EXPECT_EQ(r.exit_code, 1) << key;
+        EXPECT_NE(r.err.find(device(key).address + ": authentication failed"), std::string::npos) << key << r.err;
+        EXPECT_TRUE(r.out.empty()) << key;
+    }
+}
+
+TEST_F(Site, ViewerAccountIsRefusedTheUserList) {
+    const json report = inspect(device("digest").address, "viewer", "view-only");
+    ASSERT_TRUE(report.is_object());
+    ASSERT_EQ(report["warnings"].size(), 1u) << report["warnings"];
+    EXPECT_NE(report["warnings"][0].get<std::string>().find("not permitted"), std::string::npos);
+    EXPECT_EQ(report["users"], json::array());
+}
+
+TEST_F(Site, DroppedConnectionIsNamed) {
+    auto r = sitelink({"inspect", device("drops").address, "--user", "admin"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find(device("drops").address + ": the device closed the connection"), std::string::npos) << r.err;
+}
+
+TEST_F(Site, MalformedAnswerIsNamed) {
+    auto r = sitelink({"inspect", device("garbled").address, "--user", "admin"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find(device("garbled").address + ": malformed answer"), std::string::npos) << r.err;
+}
+
+TEST_F(Site, SlowDeviceCostsOnlyItsTimeout) {
+    const auto started = std::chrono::steady_clock::now();
+    auto r = sitelink({"inspect", device("slow").address, "--user", "admin", "--timeout-ms", "1000"});
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find(device("slow").address + ": timed out"), std::string::npos) << r.err;
+    EXPECT_LT(elapsed, std::chrono::milliseconds(3500));
+}
+
+TEST_F(Site, NothingListeningIsConnectionRefused) {
+    auto r = sitelink({"inspect", "10.88.0.2:8081", "--user", "admin"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("10.88.0.2: connection refused"), std::string::npos) << r.err;
+}
+
+TEST_F(Site, AWebServerThatIsNotOnvifIsNamed) {
+    lab_->spawn("cams", {"python3", "-m", "http.server", "8000", "--bind", "10.88.0.2", "--directory", state_dir_},
+                state_dir_ + "/http.log");
+    for (int i = 0; i < 100; ++i) {
+        if (lab_->run("agent", {"curl", "-s", "-o", "/dev/null", "http://10.88.0.2:8000/"}).exit_code == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto r = sitelink({"inspect", "10.88.0.2:8000", "--user", "admin"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("10.88.0.2: not an ONVIF device"), std::string::npos) << r.err;
+}
+
+TEST_F(Site, InspectNeedsAPasswordFromTheEnvironmentNotArgv) {
+    // No SITELINK_PASSWORD and no controlling terminal to prompt on (setsid).
+    auto r = lab_->run("agent", {"env", "-u", "SITELINK_PASSWORD", "setsid", "-w", build_path("agent/sitelink"), "inspect",
+                                 device("digest").address, "--user", "admin"});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("no password given"), std::string::npos) << r.err;
+}
+
+}  // namespace

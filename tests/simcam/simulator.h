@@ -1,0 +1,68 @@
+// The simcam process: every simulated device, their addresses on the interface, their HTTP
+// listeners, the discovery responder, the worker pool, and the device lifecycle (moving to a new
+// address, rebooting, Hello at start, Bye at exit).
+#pragma once
+
+#include <netinet/in.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "config.h"
+#include "connection_workers.h"
+#include "device_table.h"
+#include "discovery_responder.h"
+#include "event_loop.h"
+#include "interface_addresses.h"
+#include "onvif_service.h"
+
+namespace simcam {
+
+class Simulator final : public DeviceHost {
+  public:
+    // Throws std::runtime_error if the interface does not exist.
+    Simulator(SimcamConfig config, std::string ready_file);
+    ~Simulator() override;
+
+    // Sets everything up, announces readiness, serves until SIGTERM/SIGINT, says Bye, cleans up.
+    // SIGTERM and SIGINT must already be blocked in every thread (main does it). Returns the exit code.
+    int run();
+
+    // DeviceHost
+    void change_address_later(Device& device, Ipv4Assignment assignment, std::chrono::milliseconds delay) override;
+    void reboot(Device& device) override;
+    void pause(std::chrono::milliseconds duration) override;
+
+  private:
+    void add_device_addresses();
+    void remove_owned_addresses();
+    bool open_listener(Device& device);
+    void close_listener(Device& device);
+    void accept_connections(Device& device);
+    void move_address(Device& device, Ipv4Assignment to);
+    void finish_reboot(Device& device);
+    void announce_start();
+    void say_goodbye();
+    void report_ready();
+    void watch_signals();
+
+    SimcamConfig config_;
+    std::string ready_file_;
+    EventLoop loop_;
+    InterfaceAddresses interface_;
+    DeviceTable devices_;
+    DiscoveryResponder discovery_;
+    ConnectionWorkers workers_;
+    std::map<std::uint32_t, int> owned_addresses_;  // added by simcam, removed at exit; loop thread
+    int signal_fd_ = -1;
+
+    std::atomic<bool> stopping_{false};
+    std::mutex pause_mutex_;
+    std::condition_variable pause_wake_;
+};
+
+}  // namespace simcam
