@@ -22,11 +22,17 @@ site_pkgs=(
   curl netcat-openbsd iputils-ping procps python3 util-linux
 )
 
+# The simulated router's hairpin-NAT variant needs the iptables flavour of miniupnpd, whose package
+# conflicts with miniupnpd-nftables: only its files are unpacked, into the site simulator's cache.
+hairpin_cache=${SITESIM_CACHE:-/var/cache/sitesim}/miniupnpd-iptables
+
 need=()
 for p in "${build_pkgs[@]}" "${site_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
-if [ ${#need[@]} -eq 0 ]; then echo "install-deps: all packages present"; exit 0; fi
+if [ ${#need[@]} -eq 0 ] && [ -x "$hairpin_cache/usr/sbin/miniupnpd" ]; then
+  echo "install-deps: all packages present"; exit 0
+fi
 
 created_policy=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -35,4 +41,10 @@ fi
 trap '[ $created_policy = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends "${need[@]}"
+[ ${#need[@]} -eq 0 ] || apt-get install -y -q --no-install-recommends "${need[@]}"
+
+if [ ! -x "$hairpin_cache/usr/sbin/miniupnpd" ]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -q miniupnpd-iptables && dpkg -x miniupnpd-iptables_*.deb x)
+  mkdir -p "$(dirname "$hairpin_cache")"; rm -rf "$hairpin_cache"; mv "$tmp/x" "$hairpin_cache"; rm -rf "$tmp"
+fi

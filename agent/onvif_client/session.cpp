@@ -31,10 +31,14 @@ namespace {
 
 constexpr int kHttpUnauthorized = 401;
 
+// A received SOAP fault: gSOAP reports Sender faults as SOAP_CLI_FAULT, Receiver faults as
+// SOAP_SVR_FAULT, and other fault codes as SOAP_FAULT.
+bool is_fault(int rc) { return rc == SOAP_FAULT || rc == SOAP_CLI_FAULT || rc == SOAP_SVR_FAULT; }
+
 // "ter:NotAuthorized" in any prefix: devices bind the ONVIF error namespace to various prefixes,
 // and gSOAP rewrites it to ours only when the namespace URI matches exactly.
 bool is_not_authorized_fault(struct soap* soap, int rc) {
-    if (rc != SOAP_FAULT) return false;
+    if (!is_fault(rc)) return false;
     const char* subcode = soap_fault_subcode(soap);
     return subcode != nullptr && std::strstr(subcode, "NotAuthorized") != nullptr;
 }
@@ -158,7 +162,7 @@ Error Session::error_from_soap(const char* operation, AuthMethod tried) const {
 
     if (rc == kHttpUnauthorized)
         return Error{ErrorCode::AuthFailed, label_, op + " was refused", "HTTP 401"};
-    if (rc == SOAP_FAULT) {
+    if (is_fault(rc)) {
         const char* subcode = soap_fault_subcode(soap_);
         const char* reason = soap_fault_string(soap_);
         const char** fault_code = soap_faultcode(soap_);

@@ -225,7 +225,7 @@ INSTANTIATE_TEST_SUITE_P(EveryMode, InspectAuth,
                                            AuthCase{"token", "usernametoken"}, AuthCase{"both", "digest"},
                                            AuthCase{"open", "none"}, AuthCase{"skewed", "usernametoken"},
                                            AuthCase{"nvr", "digest"}),
-                         [](const auto& info) { return info.param.key; });
+                         [](const auto& test) { return test.param.key; });
 
 TEST_F(Site, WrongPasswordIsAuthenticationFailedInEveryMode) {
     for (const char* key : {"digest", "token", "both"}) {

@@ -151,11 +151,10 @@ void DiscoveryResponder::start() {
 }
 
 void DiscoveryResponder::on_readable() {
-    static char buffer[65536];
     // Drain a bounded number per wake-up so a probe flood cannot starve the timers.
     for (int budget = 64; budget > 0; --budget) {
         sockaddr_in sender{};
-        iovec iov{buffer, sizeof buffer};
+        iovec iov{receive_buffer_.data(), receive_buffer_.size()};
         char control[CMSG_SPACE(sizeof(in_pktinfo))];
         msghdr message{};
         message.msg_name = &sender;
@@ -177,7 +176,7 @@ void DiscoveryResponder::on_readable() {
             }
         }
 
-        const auto probe = parse_probe(buffer, static_cast<std::size_t>(length));
+        const auto probe = parse_probe(receive_buffer_.data(), static_cast<std::size_t>(length));
         if (!probe || !types_match(probe->types)) continue;
 
         const bool multicast = IN_MULTICAST(ntohl(destination.s_addr));

@@ -67,6 +67,7 @@ class DiscoveryResponder {
     struct soap* soap_ = nullptr;  // parses probes and writes answers; loop thread only
     DiscoveryProxy* proxy_ = nullptr;
     std::mt19937 random_;
+    std::vector<char> receive_buffer_ = std::vector<char>(65536);  // largest UDP datagram
 
     std::unordered_map<std::string, AnsweredProbe> answered_;
     std::deque<std::string> answered_order_;  // oldest first, for expiry

@@ -13,9 +13,16 @@ sitelink=$build/agent/sitelink
 export SITESIM_PREFIX=${SITESIM_PREFIX:-sldemo$$} SITESIM_BUILD_DIR=$build
 sitesim=$repo/tests/site/sitesim
 
-teardown() { trap - EXIT INT TERM; echo; echo "Tearing the demo site down..."; "$sitesim" down || true; }
+# The output may be a closed pipe by now (demo | head): ignore SIGPIPE, and let the teardown
+# itself write nowhere, so it always finishes.
+teardown() {
+  trap - EXIT INT TERM HUP
+  trap "" PIPE
+  { echo; echo "Tearing the demo site down..."; } 2>/dev/null || true
+  "$sitesim" down >/dev/null 2>&1 || echo "demo: teardown failed; run: sudo SITESIM_PREFIX=$SITESIM_PREFIX $sitesim down" >&2
+}
 trap teardown EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 echo "Building the simulated site ($SITESIM_PREFIX)..."
 "$sitesim" up
