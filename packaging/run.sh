@@ -28,7 +28,7 @@ cmd_demo() {
   need_root demo
   "$repo/packaging/install-deps.sh"
   build_all
-  exec "$repo/tests/site/demo.sh"
+  exec "$build/agent/sitelink" demo
 }
 
 cmd_bench() {

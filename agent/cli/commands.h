@@ -7,5 +7,6 @@ namespace sitelink::cli {
 // Each add_* registers a subcommand whose callback stores its exit code in *exit_code.
 void add_discover(CLI::App& app, int* exit_code);
 void add_inspect(CLI::App& app, int* exit_code);
+void add_demo(CLI::App& app, int* exit_code);
 
 }  // namespace sitelink::cli

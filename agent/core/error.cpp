@@ -39,9 +39,10 @@ constexpr CatalogueEntry kCatalogue[] = {
     {"no-password", "no password given",
      "Set SITELINK_PASSWORD or run interactively to be prompted.", 2},
     {"profile-invalid", "invalid profile", "Fix the named file and key in profiles/.", 4},
+    {"precondition", "cannot start", "Do what the message says, then run the command again.", 4},
 };
 
-static_assert(std::size(kCatalogue) == static_cast<std::size_t>(ErrorCode::ProfileInvalid) + 1,
+static_assert(std::size(kCatalogue) == static_cast<std::size_t>(ErrorCode::Precondition) + 1,
               "one catalogue entry per ErrorCode");
 
 const CatalogueEntry& entry(ErrorCode code) { return kCatalogue[static_cast<int>(code)]; }

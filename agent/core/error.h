@@ -24,6 +24,7 @@ enum class ErrorCode {
     DeviceFault,        // the device answered with a SOAP fault
     NoPassword,         // a password is needed and none was given
     ProfileInvalid,     // a file in profiles/ is missing or wrong
+    Precondition,       // something the command needs is missing (root, a file)
 };
 
 struct Error {

@@ -141,7 +141,11 @@ void NetLab::add_router(const std::string& host, const std::string& sw_a, const 
 
 CommandResult NetLab::run(const std::string& host, const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env) const {
-    return run_command(netns_exec(ns(host), argv), env);
+    // The lab's hosts have no D-Bus. Without this, D-Bus clients (dns_sd) would reach the host's
+    // system bus, and its avahi-daemon would browse on the host's real network.
+    std::map<std::string, std::string> full_env = {{"DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/sitelink-lab-bus"}};
+    for (const auto& [k, v] : env) full_env[k] = v;
+    return run_command(netns_exec(ns(host), argv), full_env);
 }
 
 pid_t NetLab::spawn(const std::string& host, const std::vector<std::string>& argv, const std::string& log_path) {

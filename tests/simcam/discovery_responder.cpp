@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "context.h"
+#include "envelope.h"
 #include "soapDiscoveryProxy.h"
 #include "soapH.h"
 
@@ -26,7 +27,6 @@ constexpr int kDiscoveryPort = 3702;
 constexpr int kMaxAnswerDelayMs = 500;
 constexpr std::size_t kRememberedProbes = 4096;
 constexpr auto kProbeMemory = std::chrono::seconds(60);
-constexpr const char* kUdpEndpoint = "soap.udp://239.255.255.250:3702";
 constexpr const char* kToDiscovery = "urn:schemas-xmlsoap-org:ws:2005:04:discovery";
 constexpr const char* kToAnonymous = "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous";
 constexpr const char* kActionProbeMatches = "http://schemas.xmlsoap.org/ws/2005/04/discovery/ProbeMatches";
@@ -253,26 +253,20 @@ void DiscoveryResponder::send_probe_match(Device& device, const std::string& rel
         spdlog::debug("discovery: {} ProbeMatches to {}", format_ipv4(record.address), describe(prober));
 }
 
-void DiscoveryResponder::send_hello(Device& device) {
-    if (device.is_silent()) return;
-    const DiscoveryRecord record = device.discovery_record();
-    sockaddr_in group{};
-    group.sin_family = AF_INET;
-    group.sin_port = htons(kDiscoveryPort);
-    inet_pton(AF_INET, kMulticastGroup, &group.sin_addr);
-    if (send_from(record.address, group, serialize_hello(record), true))
-        spdlog::debug("discovery: {} Hello", format_ipv4(record.address));
-}
+void DiscoveryResponder::send_hello(Device& device) { announce(device, &DiscoveryResponder::serialize_hello, "Hello"); }
 
-void DiscoveryResponder::send_bye(Device& device) {
+void DiscoveryResponder::send_bye(Device& device) { announce(device, &DiscoveryResponder::serialize_bye, "Bye"); }
+
+void DiscoveryResponder::announce(Device& device, std::string (DiscoveryResponder::*serialize)(const DiscoveryRecord&),
+                                  const char* what) {
     if (device.is_silent()) return;
     const DiscoveryRecord record = device.discovery_record();
     sockaddr_in group{};
     group.sin_family = AF_INET;
     group.sin_port = htons(kDiscoveryPort);
     inet_pton(AF_INET, kMulticastGroup, &group.sin_addr);
-    if (send_from(record.address, group, serialize_bye(record), true))
-        spdlog::debug("discovery: {} Bye", format_ipv4(record.address));
+    if (send_from(record.address, group, (this->*serialize)(record), true))
+        spdlog::debug("discovery: {} {}", format_ipv4(record.address), what);
 }
 
 bool DiscoveryResponder::send_from(in_addr source, const sockaddr_in& destination, const std::string& payload,
@@ -329,12 +323,12 @@ void install_header(struct soap* soap, HeaderFields& fields, const DiscoveryReco
     soap->header->wsdd__AppSequence = &fields.app_sequence;
 }
 
-template <typename Send>
-std::string write_envelope(struct soap* soap, Send&& send) {
+// The message as text, through the shared envelope writer, which opens no socket.
+template <class Wrapper>
+std::string envelope_text(struct soap* soap, const Wrapper& body, void (*serialize)(struct soap*, const Wrapper*),
+                          int (*put)(struct soap*, const Wrapper*, const char*, const char*), const char* tag) {
     std::ostringstream output;
-    soap->os = &output;
-    const int rc = send();
-    soap->os = nullptr;
+    const int rc = onvif::write_envelope(soap, output, body, serialize, put, tag);
     soap->header = nullptr;
     soap_destroy(soap);
     soap_end(soap);
@@ -363,10 +357,11 @@ std::string DiscoveryResponder::serialize_probe_matches(const DiscoveryRecord& r
     match.MetadataVersion = record.metadata_version;
     wsdd__ProbeMatchesType matches;
     matches.ProbeMatch.push_back(match);
-    return write_envelope(soap_, [&] {
-        install_header(soap_, fields, record, !relates_to.empty());
-        return proxy_->send_ProbeMatches(kUdpEndpoint, kActionProbeMatches, &matches);
-    });
+    install_header(soap_, fields, record, !relates_to.empty());
+    __wsdd__ProbeMatches body;
+    body.wsdd__ProbeMatches = &matches;
+    return envelope_text(soap_, body, soap_serialize___wsdd__ProbeMatches, soap_put___wsdd__ProbeMatches,
+                         "-wsdd:ProbeMatches");
 }
 
 std::string DiscoveryResponder::serialize_hello(const DiscoveryRecord& record) {
@@ -381,10 +376,10 @@ std::string DiscoveryResponder::serialize_hello(const DiscoveryRecord& record) {
     hello.Scopes = &scopes_element;
     hello.XAddrs = &xaddrs;
     hello.MetadataVersion = record.metadata_version;
-    return write_envelope(soap_, [&] {
-        install_header(soap_, fields, record, false);
-        return proxy_->send_Hello(kUdpEndpoint, kActionHello, &hello);
-    });
+    install_header(soap_, fields, record, false);
+    __wsdd__Hello body;
+    body.wsdd__Hello = &hello;
+    return envelope_text(soap_, body, soap_serialize___wsdd__Hello, soap_put___wsdd__Hello, "-wsdd:Hello");
 }
 
 std::string DiscoveryResponder::serialize_bye(const DiscoveryRecord& record) {
@@ -395,10 +390,10 @@ std::string DiscoveryResponder::serialize_bye(const DiscoveryRecord& record) {
     bye.wsa__EndpointReference.Address = record.endpoint;
     bye.Types = &types;
     bye.XAddrs = &xaddrs;
-    return write_envelope(soap_, [&] {
-        install_header(soap_, fields, record, false);
-        return proxy_->send_Bye(kUdpEndpoint, kActionBye, &bye);
-    });
+    install_header(soap_, fields, record, false);
+    __wsdd__Bye body;
+    body.wsdd__Bye = &bye;
+    return envelope_text(soap_, body, soap_serialize___wsdd__Bye, soap_put___wsdd__Bye, "-wsdd:Bye");
 }
 
 }  // namespace simcam

@@ -58,6 +58,7 @@ class DiscoveryResponder {
     std::string serialize_probe_matches(const DiscoveryRecord& record, const std::string& relates_to);
     std::string serialize_hello(const DiscoveryRecord& record);
     std::string serialize_bye(const DiscoveryRecord& record);
+    void announce(Device& device, std::string (DiscoveryResponder::*serialize)(const DiscoveryRecord&), const char* what);
     bool send_from(in_addr source, const sockaddr_in& destination, const std::string& payload, bool multicast);
 
     EventLoop& loop_;
