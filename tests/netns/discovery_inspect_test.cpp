@@ -9,6 +9,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
+#include <regex>
 #include <thread>
 #include <fstream>
 #include <memory>
@@ -155,10 +157,59 @@ TEST_F(Site, DiscoverFindsEveryCameraOnTheLanOnce) {
             }
     }
     EXPECT_FALSE(seen.count(kFarCamera.address)) << "multicast must not cross the router";
+    // It ends when the answers stop (the 500 ms jitter window plus a little), not at the 5 s cap.
+    std::smatch took;
+    ASSERT_TRUE(std::regex_search(r.err, took, std::regex(R"(device\(s\) in (\d+) ms)"))) << r.err;
+    EXPECT_LT(std::stoi(took[1]), 2000);
     // The lab runs no avahi: said once, and WS-Discovery found everything anyway.
     const auto note = r.err.find("mDNS unavailable");
     EXPECT_NE(note, std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("mDNS unavailable", note + 1), std::string::npos) << r.err;
+}
+
+// A device that boots during discovery announces itself with Hello; one that shuts down says Bye.
+TEST_F(Site, HelloAndByeAreHeardWhileListening) {
+    auto first = sitelink({"discover", "--interface", "eth0", "--json", "--no-mdns"});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    std::string leaving;
+    for (const auto& d : json::parse(first.out))
+        if (d["address"] == device("open").address) leaving = d["endpoint"];
+    ASSERT_FALSE(leaving.empty());
+
+    const std::string hello = R"(<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
+ xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery"
+ xmlns:dn="http://www.onvif.org/ver10/network/wsdl"><s:Header><a:MessageID>urn:uuid:hello-test</a:MessageID>
+ <a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Hello</a:Action></s:Header><s:Body><d:Hello>
+ <a:EndpointReference><a:Address>urn:uuid:newly-booted</a:Address></a:EndpointReference>
+ <d:Types>dn:NetworkVideoTransmitter</d:Types><d:Scopes>onvif://www.onvif.org/name/Newcomer</d:Scopes>
+ <d:XAddrs>http://10.88.2.99/onvif/device_service</d:XAddrs><d:MetadataVersion>1</d:MetadataVersion></d:Hello></s:Body></s:Envelope>)";
+    const std::string bye = R"(<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
+ xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery">
+ <s:Header><a:MessageID>urn:uuid:bye-test</a:MessageID><a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Bye</a:Action>
+ </s:Header><s:Body><d:Bye><a:EndpointReference><a:Address>)" + leaving + R"(</a:Address></a:EndpointReference></d:Bye></s:Body></s:Envelope>)";
+    std::ofstream(state_dir_ + "/hello.xml") << hello;
+    std::ofstream(state_dir_ + "/bye.xml") << bye;
+
+    auto running = std::async(std::launch::async, [] { return sitelink({"discover", "--interface", "eth0", "--json", "--no-mdns"}); });
+    // After the last probe (250 ms) and well inside the listening window (~850 ms).
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    const std::string send = "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                             "for f in sys.argv[1:]: s.sendto(open(f,'rb').read(),('10.88.0.10',3702))";
+    ASSERT_EQ(lab_->run("cams", {"python3", "-c", send, state_dir_ + "/hello.xml", state_dir_ + "/bye.xml"}).exit_code, 0);
+    auto r = running.get();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    bool newcomer = false, left = true;
+    for (const auto& d : json::parse(r.out)) {
+        if (d["endpoint"] == "urn:uuid:newly-booted") {
+            newcomer = true;
+            EXPECT_EQ(d["address"], "10.88.2.99");
+            EXPECT_EQ(d["scopes"]["name"], "Newcomer");
+        }
+        if (d["endpoint"] == leaving) left = false;
+    }
+    EXPECT_TRUE(newcomer) << "Hello not heard: " << r.out;
+    EXPECT_TRUE(left) << "Bye not heard";
+    EXPECT_NE(r.err.find("left the network (WS-Discovery Bye)"), std::string::npos) << r.err;
 }
 
 TEST_F(Site, SweepReachesTheCameraBehindTheRouter) {
