@@ -19,7 +19,7 @@ build_pkgs=(
 site_pkgs=(
   iproute2 nftables iptables miniupnpd miniupnpd-nftables miniupnpc natpmpc
   avahi-daemon avahi-utils dbus bind9 bind9-utils bind9-dnsutils dnsmasq-base
-  curl netcat-openbsd iputils-ping procps python3 util-linux
+  curl netcat-openbsd iputils-ping procps python3 util-linux udhcpc
 )
 
 # The simulated router's hairpin-NAT variant needs the iptables flavour of miniupnpd, whose package

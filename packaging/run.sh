@@ -1,7 +1,8 @@
 #!/bin/bash
 # The README's commands. On a fresh Debian 12 machine, as root:
 #   packaging/run.sh demo    install what is needed, build, run Sitelink on the simulated demo site
-#   packaging/run.sh test    install what is needed, build, run every test
+#   packaging/run.sh test    install what is needed, build, run every test; then again built with
+#                            AddressSanitizer + UndefinedBehaviorSanitizer (in $BUILD_DIR-sanitize)
 #   packaging/run.sh bench   build, run the benchmarks under bench/ (reports numbers; not a test)
 # BUILD_DIR (default: build) chooses the build folder.
 set -euo pipefail
@@ -11,29 +12,37 @@ jobs=$(nproc)
 
 need_root() { [ "$(id -u)" = 0 ] || { echo "run.sh: $1 needs root (packages, network namespaces); try sudo" >&2; exit 4; }; }
 
-build_all() {
-  cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j "$jobs"
+build_all() { # build_all DIR [CMAKE ARGS...]
+  local dir=$1; shift
+  cmake -S "$repo" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+run_suite() { # run_suite DIR
+  (cd "$1" && ctest --output-on-failure --timeout 600)
 }
 
 cmd_test() {
   need_root test
   "$repo/packaging/install-deps.sh"
-  build_all
-  cd "$build"
-  ctest --output-on-failure --timeout 600
+  build_all "$build"
+  run_suite "$build"
+  # Everything Sitelink parses comes from devices it does not control: the whole suite again under
+  # the sanitizers; any report fails the run (-fno-sanitize-recover, ASan's default exit code).
+  build_all "$build-sanitize" -DSITELINK_SANITIZE=ON
+  run_suite "$build-sanitize"
 }
 
 cmd_demo() {
   need_root demo
   "$repo/packaging/install-deps.sh"
-  build_all
+  build_all "$build"
   exec "$build/agent/sitelink" demo
 }
 
 cmd_bench() {
   need_root bench
-  build_all
+  build_all "$build"
   "$build/bench/bench_discovery" "$@"
 }
 

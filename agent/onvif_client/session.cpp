@@ -112,6 +112,9 @@ Result<Done> Session::negotiate(const char* operation, const std::string& servic
         return Error{ErrorCode::AuthFailed, label_, "the device wants credentials; give --user",
                      wants_digest ? "HTTP 401" : "ter:NotAuthorized"};
 
+    if (wants_digest && soap_->authrealm == nullptr)
+        return Error{ErrorCode::AuthFailed, label_,
+                     "the device asks for an HTTP authentication other than Digest, which ONVIF requires", "HTTP 401"};
     if (wants_digest) {
         if (digest_->saved) http_da_release(soap_, &digest_->info);
         http_da_save(soap_, &digest_->info, soap_->authrealm, credentials_->username.c_str(),
@@ -143,7 +146,7 @@ Result<Done> Session::call(const char* operation, const std::string& service_url
         auth_ = AuthMethod::Unknown;
         return negotiate(operation, service_url, invoke);
     }
-    if (auth_ == AuthMethod::Digest && challenged && credentials_) {
+    if (auth_ == AuthMethod::Digest && challenged && credentials_ && soap_->authrealm != nullptr) {
         // Digest nonces expire: answer the fresh challenge once.
         http_da_release(soap_, &digest_->info);
         http_da_save(soap_, &digest_->info, soap_->authrealm, credentials_->username.c_str(),

@@ -1,17 +1,26 @@
 #!/usr/bin/python3
 """Writes the camera side of a simulated site (called by tests/site/sitesim, not meant for direct use).
 
-usage: gen_cameras.py STATE_DIR SPEC LAN_NET FAR_NET PREFIX
+usage: gen_cameras.py STATE_DIR SPEC LAN_NET FAR_NET PREFIX [PROFILE]
+       gen_cameras.py lease STATE_DIR HOST LEASE_FILE
   SPEC     "default" | N (number of single cameras) | PATH to a sitelink-simcam config JSON
   LAN_NET  first three octets of the main LAN, e.g. 192.168.77
   FAR_NET  first three octets of the routed second subnet, e.g. 192.168.78
   PREFIX   namespace prefix (device namespace = PREFIX-host)
+  PROFILE  full (default) | lan: the lan profile has no DHCP server, so its DHCP camera falls back to
+           a static address (and reports DHCP off)
+
+DHCP cameras (default SPEC, full profile: cam4): their address is not known until the camera's DHCP
+client (udhcpc, run by sitesim in the camera's namespace) holds a lease. Until then their simcam.json
+and devices.json entry have "address": null; the "lease" form then fills both in from LEASE_FILE (the
+KEY=VALUE lines written by sitesim's udhcpc script: ip, subnet, router, dns) and sets "dhcp": true.
 
 Writes, under STATE_DIR:
   <host>/simcam.json                  one sitelink-simcam config per camera namespace
   <host>/etc-avahi/services/*.service avahi static services for cameras that announce over mDNS
   devices.json                        every simulated device (what tests compare the agent against)
-  cameras.list                        "host subnet(lan|far) mdns(0|1) mdns-hostname" per camera namespace, for the shell
+  cameras.list                        "host subnet(lan|far) mdns(0|1) mdns-hostname dhcp(0|1) mac" per camera
+                                      namespace, for the shell
 """
 import json
 import os
@@ -30,6 +39,8 @@ VENDORS = [
          user="admin", password="Hanwha!6080", mdns=None),
     dict(manufacturer="Bosch", model="FLEXIDOME IP 5000i", mac_oui="00:07:5f", auth="digest",
          user="service", password="B0sch!far", mdns=None),
+    dict(manufacturer="VIVOTEK", model="FD9387-HV", mac_oui="00:02:d1", auth="digest",
+         user="root", password="Vivo-Dhcp_9387", mdns=None),
 ]
 
 
@@ -39,7 +50,7 @@ def mac_for(oui, n):
 
 def serial_for(v, mac, n):
     m = v["manufacturer"]
-    if m == "AXIS":
+    if m in ("AXIS", "VIVOTEK"):
         return mac.replace(":", "").upper()
     if m == "HIKVISION":
         return "%s20230415AAWRJ%08d" % (v["model"], 41520000 + n)
@@ -66,14 +77,16 @@ def profiles(channels, main=(1920, 1080), sub=(640, 360)):
     return out
 
 
-def device(v, n, address, prefix, channels=1, name=None, model=None):
+def device(v, n, address, prefix, channels=1, name=None, model=None, lan=None):
+    """A simcam device; address None = a DHCP camera whose address comes from its lease (gateway and
+    DNS then default to LAN_NET.1 until the lease says otherwise)."""
     mac = mac_for(v["mac_oui"], n)
-    gw = address.rsplit(".", 1)[0] + ".1"
+    gw = (address or lan + ".0").rsplit(".", 1)[0] + ".1"
     d = dict(address=address, prefix=prefix,
              name=name or "%s %s" % (v["manufacturer"], model or v["model"]),
              serial=serial_for(v, mac, n), mac=mac, manufacturer=v["manufacturer"],
              model=model or v["model"], firmware="5.%d.%d" % (n % 10, 3 + n % 7),
-             auth=v["auth"],
+             auth=v["auth"], dhcp=address is None,
              users=[dict(username=v["user"], password=v["password"], level="Administrator")],
              gateway=[gw], dns=[gw], location="site",
              profiles=profiles(channels))
@@ -100,13 +113,65 @@ def avahi_services(dev, kind, host):
             "<service-group>\n  <name>%s</name>\n%s</service-group>\n" % (escape(name), body)), [t for t, _, _ in svcs]
 
 
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path, data):
+    # written under another name and renamed: a reader never sees half a file
+    with open(path + ".tmp", "w") as f:
+        json.dump(data, f, indent=2)
+    os.replace(path + ".tmp", path)
+
+
+def apply_lease(st, host, lease_file):
+    """Puts the leased address into HOST's simcam.json and devices.json (see the module doc)."""
+    lease = {}
+    with open(lease_file) as f:
+        for line in f:
+            k, sep, v = line.rstrip("\n").partition("=")
+            if sep:
+                lease[k] = v
+    ip = lease.get("ip", "")
+    if len(ip.split(".")) != 4:
+        sys.exit("gen_cameras: %s: no address in the lease" % lease_file)
+    mask = lease.get("subnet") or "255.255.255.0"
+    prefix = sum(bin(int(x)).count("1") for x in mask.split("."))
+    router = lease.get("router", "").split()
+    dns = lease.get("dns", "").split()
+    cfg_path = os.path.join(st, host, "simcam.json")
+    cfg = read_json(cfg_path)
+    dev = cfg["devices"][0]
+    dev.update(address=ip, prefix=prefix, dhcp=True)
+    if router:
+        dev["gateway"] = router[:1]
+    if dns:
+        dev["dns"] = dns
+    write_json(cfg_path, cfg)
+    devs_path = os.path.join(st, "devices.json")
+    devs = read_json(devs_path)
+    for d in devs:
+        if d["host"] == host:
+            d.update(address=ip, prefix=prefix, dhcp=True, onvif_url="http://%s/onvif/device_service" % ip)
+    write_json(devs_path, devs)
+    print(ip)
+
+
 def main():
+    if sys.argv[1:2] == ["lease"]:
+        apply_lease(*sys.argv[2:5])
+        return
     st, spec, lan, far, prefix = sys.argv[1:6]
+    profile = sys.argv[6] if len(sys.argv) > 6 else "full"
     hosts = []  # (host, subnet, mdns_kind, [devices])
     if spec == "default":
         hosts.append(("cam1", "lan", "axis", [device(VENDORS[0], 1, lan + ".21", 24)]))
         hosts.append(("cam2", "lan", None, [device(VENDORS[1], 2, lan + ".22", 24)]))
         hosts.append(("cam3", "lan", "http", [device(VENDORS[2], 3, lan + ".23", 24)]))
+        # ONVIF only, address from the router's DHCP server (the lan profile has none: static .24)
+        hosts.append(("cam4", "lan", None, [device(VENDORS[5], 6, None if profile == "full" else lan + ".24", 24,
+                                                   lan=lan)]))
         nvr = device(VENDORS[3], 4, lan + ".30", 24, channels=8, model="XRN-810S",
                      name="Hanwha Vision XRN-810S")
         nvr["users"][0]["password"] = "Nvr-Pass_8ch"
@@ -158,14 +223,15 @@ def main():
                     name=dev.get("name"), serial=dev.get("serial"), mac=dev.get("mac"),
                     manufacturer=dev.get("manufacturer"), model=dev.get("model"), auth=dev.get("auth"),
                     username=u.get("username"), password=u.get("password"), users=dev.get("users", []),
-                    profiles=len(dev.get("profiles", [])), mdns=mdns_types,
-                    onvif_url="http://%s/onvif/device_service" % dev.get("address")))
+                    profiles=len(dev.get("profiles", [])), mdns=mdns_types, dhcp=bool(dev.get("dhcp")),
+                    onvif_url="http://%s/onvif/device_service" % dev.get("address") if dev.get("address") else None))
             # the mDNS host name a real one would use (Axis: axis-<mac>)
             mdns_host = "axis-" + devs[0]["mac"].replace(":", "") if kind == "axis" else \
                 "%s-%s" % (prefix, host)
-            lst.write("%s %s %d %s\n" % (host, subnet, 1 if kind else 0, mdns_host))
-    with open(os.path.join(st, "devices.json"), "w") as f:
-        json.dump(all_devices, f, indent=2)
+            dhcp = len(devs) == 1 and devs[0].get("address") is None
+            lst.write("%s %s %d %s %d %s\n" % (host, subnet, 1 if kind else 0, mdns_host, 1 if dhcp else 0,
+                                              devs[0].get("mac") or "-" if devs else "-"))
+    write_json(os.path.join(st, "devices.json"), all_devices)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,14 @@
 # profile, hairpin), runs the checks, tears everything down (also on failure or interrupt) and ends
 # with the line "N passed, M failed"; exit status 1 on any failure. Needs root. ~20-30 s.
 #
-# Environment: SITESIM_BUILD_DIR (where sitesim-wan and sitelink-simcam were built; CTest sets it),
+# Environment: SITESIM_BUILD_DIR (where sitesim-wan, sitelink-simcam and agent/sitelink were built; CTest sets it),
 # SITELINK_SIMCAM / SITESIM_WAN_BIN to override the binaries, SELFTEST_PREFIX to choose the prefix base.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIM=$HERE/sitesim
 PROBES=$HERE/probes.py
+SITELINK=${SITESIM_BUILD_DIR:-$HERE/../../build}/agent/sitelink
 BASE=${SELFTEST_PREFIX:-st$(($$ % 100000))}
 A=${BASE}a; B=${BASE}b; C=${BASE}c; D=${BASE}d; E=${BASE}e
 SITES="$A $B $C $D $E"
@@ -60,7 +61,7 @@ t_up=$(date +%s%N)
 SITESIM_PREFIX=$A "$SIM" up >"$TMP/up-$A.log" 2>&1 & pa=$!
 SITESIM_PREFIX=$B SITESIM_SECURE_MODE=yes SITESIM_CAMERAS=1 "$SIM" up >"$TMP/up-$B.log" 2>&1 & pb=$!
 SITESIM_PREFIX=$C SITESIM_NAT=cgnat SITESIM_CAMERAS=1 "$SIM" up >"$TMP/up-$C.log" 2>&1 & pc=$!
-SITESIM_PREFIX=$D SITESIM_PROFILE=lan SITESIM_CAMERAS=2 "$SIM" up >"$TMP/up-$D.log" 2>&1 & pd=$!
+SITESIM_PREFIX=$D SITESIM_PROFILE=lan "$SIM" up >"$TMP/up-$D.log" 2>&1 & pd=$!
 SITESIM_PREFIX=$E SITESIM_HAIRPIN=1 SITESIM_CAMERAS=1 "$SIM" up >"$TMP/up-$E.log" 2>&1 & pe=$!
 for p in $pa $pb $pc $pd $pe; do wait $p; echo $? >"$TMP/rc-$p"; done
 up_ok() { local rc; rc=$(cat "$TMP/rc-$1"); [ "$rc" = 0 ] || cat "$2"; [ "$rc" = 0 ]; }
@@ -80,22 +81,40 @@ ZONE=$(envof $A SITESIM_ZONE); KEY=$(envof $A SITESIM_TSIG_KEYFILE); DEVS=$(envo
 DDNS=$(envof $A SITESIM_DYNDNS_URL); DCTL=$(envof $A SITESIM_DYNDNS_CONTROL_URL)
 DUSER=$(envof $A SITESIM_DYNDNS_USER):$(envof $A SITESIM_DYNDNS_PASSWORD)
 AGENT_IP=$(envof $A SITESIM_AGENT_IP); PHONE=$(envof $A SITESIM_PHONE_IP)
-devip() { /usr/bin/python3 -c "import json,sys; print([d['address'] for d in json.load(open(sys.argv[1])) if d['host']==sys.argv[2]][0])" "$1" "$2"; }
+devfield() { /usr/bin/python3 -c "import json,sys; print([d[sys.argv[3]] for d in json.load(open(sys.argv[1])) if d['host']==sys.argv[2]][0])" "$1" "$2" "$3"; }
+devip() { devfield "$1" "$2" address; }
 CAM1=$(devip "$DEVS" cam1 2>/dev/null); FAR1=$(devip "$DEVS" far1 2>/dev/null)
 
 # ------------------------------------------------------------------ env contract
 check "env: agent ns, subnet, devices.json, IGD, TSIG key" sh -c "
     [ '$(envof $A SITESIM_NS_AGENT)' = '$A-agent' ] && [ -n '$PUB' ] && [ -f '$DEVS' ] && [ -f '$KEY' ] &&
     [ '$(envof $A SITESIM_IGD_DESC)' = 'http://$GW:5000/rootDesc.xml' ] && [ '$(envof $A SITESIM_AGENT_IF)' = eth0 ]"
-check "devices.json: 5 devices, NVR has 8 channels (16 profiles)" /usr/bin/python3 -c "
+check "devices.json: 6 devices, NVR 8 channels, only cam4 DHCP" /usr/bin/python3 -c "
 import json,sys; d=json.load(open('$DEVS')); n=[x for x in d if x['host']=='nvr1'][0]
-assert len(d)==5 and n['profiles']==16 and len({x['mac'] for x in d})==5, d"
+assert len(d)==6 and n['profiles']==16 and len({x['mac'] for x in d})==6, d
+assert [x['host'] for x in d if x['dhcp'] is True] == ['cam4'] and all(x['dhcp'] is False for x in d if x['host'] != 'cam4'), d"
 
 # ------------------------------------------------------------------ routing, NAT, DHCP, DNS
 check "ping agent -> internet through NAT" sx $A agent ping -c1 -W2 "$WANH"
 check "whatismyip from agent = router public IP" sh -c "[ \"\$(SITESIM_PREFIX=$A $SIM exec agent curl -sS -m3 $(envof $A SITESIM_WHATISMYIP_URL))\" = '$PUB' ]"
 check "whatismyip from phone = phone IP" sh -c "[ \"\$(SITESIM_PREFIX=$A $SIM exec phone curl -sS -m3 http://$WANH/ip)\" = '$PHONE' ]"
 check "DHCP offer from the router in the pool" sh -c "SITESIM_PREFIX=$A $SIM exec agent $PROBES dhcp eth0 3 | grep -E '^offer 192\.168\.77\.1[0-9][0-9] server $GW\$'"
+CAM4=$(devip "$DEVS" cam4 2>/dev/null); CAM4MAC=$(devfield "$DEVS" cam4 mac 2>/dev/null)
+check "DHCP cam4: pool address, in dnsmasq's leases with its MAC" sh -c "
+    echo 'cam4 $CAM4 $CAM4MAC'; echo '$CAM4' | grep -Eq '^192\.168\.77\.1[0-9][0-9]\$' &&
+    grep -E '^[0-9]+ $CAM4MAC $CAM4 ' '$(envof $A SITESIM_DHCP_LEASES)' &&
+    SITESIM_PREFIX=$A $SIM exec cam4 ip -br link show eth0 | grep -q ' $CAM4MAC ' &&
+    SITESIM_PREFIX=$A $SIM exec cam4 ip -4 -o addr show dev eth0 | grep -q ' $CAM4/24 '"
+inspect_cam4() {
+    local user pass
+    user=$(devfield "$DEVS" cam4 username) && pass=$(devfield "$DEVS" cam4 password) || return 1
+    [ -x "$SITELINK" ] || { echo "no $SITELINK (build target sitelink)"; return 1; }
+    SITESIM_PREFIX=$A SITELINK_PASSWORD=$pass "$SIM" exec agent "$SITELINK" inspect "$CAM4" --user "$user" --json \
+        >"$TMP/cam4.json" || return 1
+    /usr/bin/python3 -c "import json,sys; n=json.load(open(sys.argv[1]))['network']; print(n)
+assert n['dhcp'] is True and n['address'] == sys.argv[2], n" "$TMP/cam4.json" "$CAM4"
+}
+check "sitelink inspect cam4: dhcp true, the leased address" inspect_cam4
 check "agent resolves dyndns.$ZONE via the router's DNS" sh -c "SITESIM_PREFIX=$A $SIM exec agent getent hosts dyndns.$ZONE | grep -q '^$WANH '"
 
 # ------------------------------------------------------------------ UPnP IGD + NAT-PMP
@@ -157,9 +176,9 @@ check "avahi-browse (agent): _http._tcp from cam1 and cam3, not cam2" sh -c "
     SITESIM_PREFIX=$A $SIM exec agent timeout 8 avahi-browse -rtp _http._tcp >$TMP/http.txt;
     grep -q ';$CAM1;80;' $TMP/http.txt && grep -q ';$(devip "$DEVS" cam3 2>/dev/null);80;' $TMP/http.txt &&
     ! grep -q ';$(devip "$DEVS" cam2 2>/dev/null);' $TMP/http.txt"
-check "WS-Discovery multicast from agent: 4 answers (LAN only)" sh -c "
+check "WS-Discovery multicast from agent: 5 answers (LAN only)" sh -c "
     SITESIM_PREFIX=$A $SIM exec agent $PROBES wsd $AGENT_IP - 2 >$TMP/wsd.txt; cat $TMP/wsd.txt;
-    grep -qx 'matches=4' $TMP/wsd.txt && ! grep -q ' $FAR1 ' $TMP/wsd.txt"
+    grep -qx 'matches=5' $TMP/wsd.txt && ! grep -q ' $FAR1 ' $TMP/wsd.txt && grep -q '^match $CAM4 ' $TMP/wsd.txt"
 check "WS-Discovery unicast to far1 through the router" sh -c "
     SITESIM_PREFIX=$A $SIM exec agent $PROBES wsd $AGENT_IP $FAR1 2 | grep -q '^match $FAR1 '"
 
@@ -180,9 +199,12 @@ check "cgnat: the internet sees the ISP's address" sh -c "
     [ \"\$(SITESIM_PREFIX=$C $SIM exec agent curl -sS -m3 http://$WANH/ip)\" = '$(envof $C SITESIM_PUBLIC_IP)' ]"
 check "cgnat: port mapping refused by miniupnpd" sh -c "
     SITESIM_PREFIX=$C $SIM exec agent upnpc -u $IGD -a $(envof $C SITESIM_AGENT_IP) 8092 18092 TCP | grep 'failed with code 501'"
-check "lan profile: no WAN namespace, WS-Discovery finds 2" sh -c "
+check "lan profile: no WAN namespace, WS-Discovery finds 5" sh -c "
     ! ip netns list | grep -q '^$D-wan ' && [ -z \"\$(SITESIM_PREFIX=$D $SIM env | grep SITESIM_WAN_HOST)\" ] &&
-    SITESIM_PREFIX=$D $SIM exec agent $PROBES wsd $(envof $D SITESIM_AGENT_IP) - 2 | grep -qx matches=2"
+    SITESIM_PREFIX=$D $SIM exec agent $PROBES wsd $(envof $D SITESIM_AGENT_IP) - 2 | grep -qx matches=5"
+check "lan profile (no DHCP server): cam4 static .24" /usr/bin/python3 -c "
+import json; c=[x for x in json.load(open('$(envof $D SITESIM_DEVICES_JSON)')) if x['host']=='cam4'][0]
+assert c['address']=='192.168.77.24' and c['dhcp'] is False, c"
 ECAM=$(devip "$(envof $E SITESIM_DEVICES_JSON)" cam1 2>/dev/null); EPUB=$(envof $E SITESIM_PUBLIC_IP)
 check "hairpin: upnpc mapping on the iptables miniupnpd" sh -c "
     SITESIM_PREFIX=$E $SIM exec agent upnpc -u $IGD -a $ECAM 8557 18093 TCP | grep 'is redirected'"
