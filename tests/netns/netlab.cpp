@@ -110,6 +110,16 @@ void NetLab::add_switch(const std::string& name) {
     ip({"-n", n, "link", "set", "br0", "up"});
 }
 
+void NetLab::plug(const std::string& host, const std::string& sw, const std::string& ifname,
+                  const std::string& address) {
+    const std::string port = "v" + std::to_string(++veth_counter_);
+    ip({"-n", ns(sw), "link", "add", port, "type", "veth", "peer", "name", ifname, "netns", ns(host)});
+    ip({"-n", ns(sw), "link", "set", port, "master", "br0"});
+    ip({"-n", ns(sw), "link", "set", port, "up"});
+    ip({"-n", ns(host), "addr", "add", address, "dev", ifname});
+    ip({"-n", ns(host), "link", "set", ifname, "up"});
+}
+
 void NetLab::add_host(const std::string& host, const std::string& sw, const std::string& address,
                       const std::string& gateway) {
     const std::string n = ns(host);
@@ -117,26 +127,15 @@ void NetLab::add_host(const std::string& host, const std::string& sw, const std:
     ip({"netns", "add", n});
     namespaces_.push_back(n);
     ip({"-n", n, "link", "set", "lo", "up"});
-    const std::string port = "v" + std::to_string(++veth_counter_);
-    ip({"-n", ns(sw), "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", n});
-    ip({"-n", ns(sw), "link", "set", port, "master", "br0"});
-    ip({"-n", ns(sw), "link", "set", port, "up"});
-    ip({"-n", n, "addr", "add", address, "dev", "eth0"});
-    ip({"-n", n, "link", "set", "eth0", "up"});
+    plug(host, sw, "eth0", address);
     if (!gateway.empty()) ip({"-n", n, "route", "add", "default", "via", gateway});
 }
 
 void NetLab::add_router(const std::string& host, const std::string& sw_a, const std::string& addr_a,
                         const std::string& sw_b, const std::string& addr_b) {
     add_host(host, sw_a, addr_a);
-    const std::string n = ns(host);
-    const std::string port = "v" + std::to_string(++veth_counter_);
-    ip({"-n", ns(sw_b), "link", "add", port, "type", "veth", "peer", "name", "eth1", "netns", n});
-    ip({"-n", ns(sw_b), "link", "set", port, "master", "br0"});
-    ip({"-n", ns(sw_b), "link", "set", port, "up"});
-    ip({"-n", n, "addr", "add", addr_b, "dev", "eth1"});
-    ip({"-n", n, "link", "set", "eth1", "up"});
-    run_command({"ip", "netns", "exec", n, "sysctl", "-qw", "net.ipv4.ip_forward=1"});
+    plug(host, sw_b, "eth1", addr_b);
+    run_command({"ip", "netns", "exec", ns(host), "sysctl", "-qw", "net.ipv4.ip_forward=1"});
 }
 
 CommandResult NetLab::run(const std::string& host, const std::vector<std::string>& argv,

@@ -51,6 +51,8 @@ public:
 
 private:
     void ip(const std::vector<std::string>& args);
+    // A veth from the switch's bridge to ifname in the host, with the address, up.
+    void plug(const std::string& host, const std::string& sw, const std::string& ifname, const std::string& address);
     void teardown();
 
     std::string prefix_;
