@@ -193,12 +193,28 @@ Error Session::error_from_soap(const char* operation, AuthMethod tried) const {
         (rc >= 300 && rc < 600 && rc != 400 && rc != 500))
         return Error{ErrorCode::NotOnvif, label_, op + " got no ONVIF answer",
                      rc >= 300 && rc < 600 ? "HTTP " + std::to_string(rc) : ""};
-    if (rc == SOAP_LENGTH || rc == SOAP_LEVEL)
-        return Error{ErrorCode::MalformedAnswer, label_, op + ": answer too large or too deeply nested", ""};
-    // Syntax errors, missing or unexpected elements, wrong content type: a broken answer.
+    return Error{ErrorCode::MalformedAnswer, label_, op + ": " + malformed_reason(), "gSOAP " + std::to_string(rc)};
+}
+
+std::string Session::malformed_reason() const {
+    const long long limit = static_cast<long long>(soap_->recv_maxlength);
+    // gSOAP refuses an over-long answer by its Content-Length before reading it, reporting the
+    // HTTP status it got (200) as the error.
+    if (soap_->error == SOAP_LENGTH || static_cast<long long>(soap_->length) > limit)
+        return "the answer is larger than the " + std::to_string(limit / (1024 * 1024)) + " MB Sitelink accepts";
+    switch (soap_->error) {
+        case SOAP_LEVEL: return "the answer is nested too deeply";
+        case SOAP_SYNTAX_ERROR: return "the answer is not well-formed XML";
+        case SOAP_NO_TAG: return "the answer holds no XML";
+        case SOAP_TAG_MISMATCH: return "the answer has an unexpected element";
+        case SOAP_TYPE: return "a value in the answer has the wrong type";
+        case SOAP_OCCURS: return "the answer lacks a required element";
+        case SOAP_UTF_ERROR: return "the answer is not valid UTF-8";
+        case SOAP_EMPTY: return "the answer is empty";
+        default: break;
+    }
     const char* reason = soap_fault_string(soap_);
-    return Error{ErrorCode::MalformedAnswer, label_, op + (reason ? std::string(": ") + reason : ""),
-                 "gSOAP " + std::to_string(rc)};
+    return reason ? reason : "the answer could not be read";
 }
 
 }  // namespace sitelink::onvif_client

@@ -59,6 +59,7 @@ public:
 private:
     int attempt(AuthMethod method, const std::string& service_url, const Invoke& invoke);
     Error error_from_soap(const char* operation, AuthMethod tried) const;
+    std::string malformed_reason() const;
     Result<Done> negotiate(const char* operation, const std::string& service_url, const Invoke& invoke);
     void reset_context();
 

@@ -168,48 +168,51 @@ TEST_F(Site, DiscoverFindsEveryCameraOnTheLanOnce) {
 }
 
 // A device that boots during discovery announces itself with Hello; one that shuts down says Bye.
+// Two made-up devices that never answer probes, so nothing races with real ProbeMatches: "stays"
+// says Hello; "leaves" says Hello then Bye. The three datagrams are re-sent in batches across the
+// whole listening window, so the test does not depend on when the agent's socket is ready.
 TEST_F(Site, HelloAndByeAreHeardWhileListening) {
-    auto first = sitelink({"discover", "--interface", "eth0", "--json", "--no-mdns"});
-    ASSERT_EQ(first.exit_code, 0) << first.err;
-    std::string leaving;
-    for (const auto& d : json::parse(first.out))
-        if (d["address"] == device("open").address) leaving = d["endpoint"];
-    ASSERT_FALSE(leaving.empty());
-
-    const std::string hello = R"(<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
- xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery"
- xmlns:dn="http://www.onvif.org/ver10/network/wsdl"><s:Header><a:MessageID>urn:uuid:hello-test</a:MessageID>
- <a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Hello</a:Action></s:Header><s:Body><d:Hello>
- <a:EndpointReference><a:Address>urn:uuid:newly-booted</a:Address></a:EndpointReference>
- <d:Types>dn:NetworkVideoTransmitter</d:Types><d:Scopes>onvif://www.onvif.org/name/Newcomer</d:Scopes>
- <d:XAddrs>http://10.88.2.99/onvif/device_service</d:XAddrs><d:MetadataVersion>1</d:MetadataVersion></d:Hello></s:Body></s:Envelope>)";
-    const std::string bye = R"(<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
- xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery">
- <s:Header><a:MessageID>urn:uuid:bye-test</a:MessageID><a:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/Bye</a:Action>
- </s:Header><s:Body><d:Bye><a:EndpointReference><a:Address>)" + leaving + R"(</a:Address></a:EndpointReference></d:Bye></s:Body></s:Envelope>)";
-    std::ofstream(state_dir_ + "/hello.xml") << hello;
-    std::ofstream(state_dir_ + "/bye.xml") << bye;
+    auto envelope = [](const std::string& action, const std::string& endpoint, const std::string& body) {
+        return R"(<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope")"
+               R"( xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing")"
+               R"( xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery" xmlns:dn="http://www.onvif.org/ver10/network/wsdl">)"
+               "<s:Header><a:MessageID>urn:uuid:" + action + endpoint + "</a:MessageID><a:Action>"
+               "http://schemas.xmlsoap.org/ws/2005/04/discovery/" + action + "</a:Action></s:Header><s:Body><d:" + action +
+               "><a:EndpointReference><a:Address>urn:uuid:" + endpoint + "</a:Address></a:EndpointReference>" + body +
+               "</d:" + action + "></s:Body></s:Envelope>";
+    };
+    auto announced = [](const std::string& name, const std::string& address) {
+        return "<d:Types>dn:NetworkVideoTransmitter</d:Types><d:Scopes>onvif://www.onvif.org/name/" + name +
+               "</d:Scopes><d:XAddrs>http://" + address + "/onvif/device_service</d:XAddrs><d:MetadataVersion>1</d:MetadataVersion>";
+    };
+    std::ofstream(state_dir_ + "/1-hello.xml") << envelope("Hello", "stays", announced("Newcomer", "10.88.2.99"));
+    std::ofstream(state_dir_ + "/2-hello.xml") << envelope("Hello", "leaves", announced("Leaver", "10.88.2.98"));
+    std::ofstream(state_dir_ + "/3-bye.xml") << envelope("Bye", "leaves", "");
 
     auto running = std::async(std::launch::async, [] { return sitelink({"discover", "--interface", "eth0", "--json", "--no-mdns"}); });
-    // After the last probe (250 ms) and well inside the listening window (~850 ms).
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
-    const std::string send = "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-                             "for f in sys.argv[1:]: s.sendto(open(f,'rb').read(),('10.88.0.10',3702))";
-    ASSERT_EQ(lab_->run("cams", {"python3", "-c", send, state_dir_ + "/hello.xml", state_dir_ + "/bye.xml"}).exit_code, 0);
+    const std::string send = "import socket,sys,time\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                             "msgs=[open(f,'rb').read() for f in sys.argv[1:]]\n"
+                             "for _ in range(60):\n"
+                             "  for m in msgs: s.sendto(m,('10.88.0.10',3702))\n"
+                             "  time.sleep(0.05)";
+    auto sent = lab_->run("cams", {"python3", "-c", send, state_dir_ + "/1-hello.xml", state_dir_ + "/2-hello.xml",
+                                   state_dir_ + "/3-bye.xml"});
+    ASSERT_EQ(sent.exit_code, 0) << sent.err;
     auto r = running.get();
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    bool newcomer = false, left = true;
+    bool stays = false, leaves = false;
     for (const auto& d : json::parse(r.out)) {
-        if (d["endpoint"] == "urn:uuid:newly-booted") {
-            newcomer = true;
+        if (d["endpoint"] == "urn:uuid:stays") {
+            stays = true;
             EXPECT_EQ(d["address"], "10.88.2.99");
             EXPECT_EQ(d["scopes"]["name"], "Newcomer");
+            EXPECT_EQ(d["found_by"], json({"ws-discovery"}));
         }
-        if (d["endpoint"] == leaving) left = false;
+        leaves = leaves || d["endpoint"] == "urn:uuid:leaves";
     }
-    EXPECT_TRUE(newcomer) << "Hello not heard: " << r.out;
-    EXPECT_TRUE(left) << "Bye not heard";
-    EXPECT_NE(r.err.find("left the network (WS-Discovery Bye)"), std::string::npos) << r.err;
+    EXPECT_TRUE(stays) << "Hello not heard: " << r.out;
+    EXPECT_FALSE(leaves) << "Bye not heard: " << r.out;
+    EXPECT_NE(r.err.find("10.88.2.98 (urn:uuid:leaves) left the network (WS-Discovery Bye)"), std::string::npos) << r.err;
 }
 
 TEST_F(Site, SweepReachesTheCameraBehindTheRouter) {
@@ -336,6 +339,60 @@ TEST_F(Site, AWebServerThatIsNotOnvifIsNamed) {
     auto r = sitelink({"inspect", "10.88.0.2:8000", "--user", "admin"});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("10.88.0.2: not an ONVIF device"), std::string::npos) << r.err;
+}
+
+// A hostile or broken device: an answer of 50 MB, and one that declares a billion-laughs entity.
+// Both must be refused quickly, with a clear error, without the agent's memory following them.
+TEST_F(Site, HugeAndEntityBombAnswersAreRefusedQuickly) {
+    const std::string server = R"(
+import http.server, sys
+BOMB = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' + b''.join(
+    b'<!ENTITY %c "%s">' % (ord('b') + i, (b'&' + bytes([ord('a') + i]) + b';') * 10) for i in range(8)) + b']>' + (
+    b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:tds="http://www.onvif.org/ver10/device/wsdl"'
+    b' xmlns:tt="http://www.onvif.org/ver10/schema"><s:Body><tds:GetSystemDateAndTimeResponse><tds:SystemDateAndTime>'
+    b'<tt:DateTimeType>&i;</tt:DateTimeType></tds:SystemDateAndTime></tds:GetSystemDateAndTimeResponse></s:Body></s:Envelope>')
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get('Content-Length', 0)))
+        huge = self.server.server_address[1] == 8001
+        size = 50 * 1024 * 1024 if huge else len(BOMB)
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/soap+xml')
+        self.send_header('Content-Length', str(size))
+        self.end_headers()
+        try:
+            if huge:
+                self.wfile.write(b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><x>')
+                chunk = b'x' * 65536
+                for _ in range(size // len(chunk)): self.wfile.write(chunk)
+            else:
+                self.wfile.write(BOMB)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    def log_message(self, *args): pass
+http.server.ThreadingHTTPServer(('10.88.0.2', int(sys.argv[1])), Handler).serve_forever()
+)";
+    std::ofstream(state_dir_ + "/hostile.py") << server;
+    for (const char* port : {"8001", "8002"})
+        lab_->spawn("cams", {"python3", state_dir_ + "/hostile.py", port}, state_dir_ + "/hostile-" + port + ".log");
+    for (const char* port : {"8001", "8002"})
+        for (int i = 0; i < 100; ++i) {
+            if (lab_->run("agent", {"curl", "-s", "-o", "/dev/null", "-r", "0-0", "-X", "POST", "-d", "x",
+                                    std::string("http://10.88.0.2:") + port + "/"}).exit_code == 0)
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    for (const char* port : {"8001", "8002"}) {
+        const auto started = std::chrono::steady_clock::now();
+        auto r = sitelink({"inspect", std::string("10.88.0.2:") + port, "--user", "admin", "--timeout-ms", "5000"});
+        const auto elapsed = std::chrono::steady_clock::now() - started;
+        EXPECT_EQ(r.exit_code, 1) << port << r.err;
+        EXPECT_NE(r.err.find("10.88.0.2: malformed answer"), std::string::npos) << port << ": " << r.err;
+        EXPECT_NE(r.err.find(std::string(port) == "8001" ? "larger than the 4 MB" : "wrong type"), std::string::npos)
+            << port << ": the entity must stay unexpanded and the size limit must be named: " << r.err;
+        EXPECT_LT(elapsed, std::chrono::seconds(3)) << port;
+        EXPECT_LT(r.max_rss_kb, 64 * 1024) << port << ": the answer must not be buffered whole";
+    }
 }
 
 TEST_F(Site, InspectNeedsAPasswordFromTheEnvironmentNotArgv) {
