@@ -17,4 +17,12 @@ struct soap* new_context(int mode = 0, const XmlLimits& limits = {});
 void use_sitelink_namespaces(struct soap* soap);
 void release(struct soap* soap);
 
+// Between two calls on one context: frees the last answer and forgets everything that pointed
+// into it, including the HTTP Digest plugin's view of the last challenge (its nonce and realm
+// live in that memory; keeping them would be a use-after-free on the next 401).
+void reset_for_next_call(struct soap* soap);
+// Whether the last answer carried a Digest challenge (not only, say, Basic) that http_da_save
+// can answer. Only meaningful right after the answer arrived.
+bool has_digest_challenge(struct soap* soap);
+
 }  // namespace onvif

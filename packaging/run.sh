@@ -4,6 +4,8 @@
 #   packaging/run.sh test    install what is needed, build, run every test; then again built with
 #                            AddressSanitizer + UndefinedBehaviorSanitizer (in $BUILD_DIR-sanitize)
 #   packaging/run.sh bench   build, run the benchmarks under bench/ (reports numbers; not a test)
+#   packaging/run.sh fuzz [SECONDS]   build the libFuzzer targets with clang (in $BUILD_DIR-fuzz) and
+#                            fuzz each for SECONDS (default 600); `test` runs them for 30 s each
 # BUILD_DIR (default: build) chooses the build folder.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +24,13 @@ run_suite() { # run_suite DIR
   (cd "$1" && ctest --output-on-failure --timeout 600)
 }
 
+fuzz_suite() { # fuzz_suite SECONDS: tests/fuzz/ built with clang + libFuzzer + ASan/UBSan, each target
+  # fuzzed for SECONDS from its seed corpus, then every saved regression input replayed
+  local dir=$build-fuzz
+  CC=clang CXX=clang++ build_all "$dir" -DSITELINK_FUZZ=ON -DSITELINK_TESTS=ON -DSITELINK_FUZZ_SECONDS="$1"
+  (cd "$dir" && ctest -L fuzz --output-on-failure)
+}
+
 cmd_test() {
   need_root test
   "$repo/packaging/install-deps.sh"
@@ -31,6 +40,12 @@ cmd_test() {
   # the sanitizers; any report fails the run (-fno-sanitize-recover, ASan's default exit code).
   build_all "$build-sanitize" -DSITELINK_SANITIZE=ON
   run_suite "$build-sanitize"
+  fuzz_suite 30
+}
+
+cmd_fuzz() {
+  need_root fuzz
+  fuzz_suite "${1:-600}"
 }
 
 cmd_demo() {
@@ -50,5 +65,6 @@ case "${1:-}" in
   test) cmd_test ;;
   demo) cmd_demo ;;
   bench) shift; cmd_bench "$@" ;;
-  *) sed -n '2,7p' "$0" >&2; exit 2 ;;
+  fuzz) shift; cmd_fuzz "$@" ;;
+  *) sed -n '2,9p' "$0" >&2; exit 2 ;;
 esac

@@ -24,9 +24,11 @@ struct Invalid {
 
 void only_keys(const json& object, const std::string& where, std::initializer_list<const char*> allowed) {
     if (!object.is_object()) throw Invalid{where, "must be an object"};
-    for (const auto& [key, value] : object.items())
+    for (const auto& item : object.items()) {
+        const std::string& key = item.key();
         if (std::none_of(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; }))
             throw Invalid{where + "." + key, "unknown key"};
+    }
 }
 
 template <class T>
@@ -41,7 +43,7 @@ T required(const json& object, const char* key, const std::string& where) {
 
 VendorProfile parse_vendor(const json& j) {
     only_keys(j, "", {"schema", "vendor", "manufacturer_names", "mac_prefixes", "mdns"});
-    if (required<int>(j, "schema", "") != kVendorSchema)
+    if (!j.contains("schema") || !j.at("schema").is_number_integer() || j.at("schema").get<long long>() != kVendorSchema)
         throw Invalid{".schema", "must be " + std::to_string(kVendorSchema)};
     VendorProfile v;
     v.vendor = required<std::string>(j, "vendor", "");

@@ -72,16 +72,8 @@ Session::~Session() {
     onvif::release(soap_);
 }
 
-void Session::reset_context() {
-    soap_destroy(soap_);
-    soap_end(soap_);
-    soap_->header = nullptr;
-    soap_->userid = nullptr;
-    soap_->passwd = nullptr;
-}
-
 int Session::attempt(AuthMethod method, const std::string& service_url, const Invoke& invoke) {
-    reset_context();
+    onvif::reset_for_next_call(soap_);
     if (method == AuthMethod::Digest && digest_->saved) http_da_restore(soap_, &digest_->info);
     if (method == AuthMethod::UsernameToken && credentials_) {
         const auto device_now = static_cast<std::time_t>(static_cast<double>(std::time(nullptr)) + clock_offset_s_);
@@ -112,7 +104,7 @@ Result<Done> Session::negotiate(const char* operation, const std::string& servic
         return Error{ErrorCode::AuthFailed, label_, "the device wants credentials; give --user",
                      wants_digest ? "HTTP 401" : "ter:NotAuthorized"};
 
-    if (wants_digest && soap_->authrealm == nullptr)
+    if (wants_digest && !onvif::has_digest_challenge(soap_))
         return Error{ErrorCode::AuthFailed, label_,
                      "the device asks for an HTTP authentication other than Digest, which ONVIF requires", "HTTP 401"};
     if (wants_digest) {
@@ -146,11 +138,13 @@ Result<Done> Session::call(const char* operation, const std::string& service_url
         auth_ = AuthMethod::Unknown;
         return negotiate(operation, service_url, invoke);
     }
-    if (auth_ == AuthMethod::Digest && challenged && credentials_ && soap_->authrealm != nullptr) {
-        // Digest nonces expire: answer the fresh challenge once.
+    if (auth_ == AuthMethod::Digest && challenged && credentials_ && onvif::has_digest_challenge(soap_)) {
+        // Digest nonces expire: answer the fresh challenge once. Save it before releasing the old
+        // state, because releasing clears the realm and nonce the save reads.
+        http_da_info fresh{};
+        http_da_save(soap_, &fresh, soap_->authrealm, credentials_->username.c_str(), credentials_->password.c_str());
         http_da_release(soap_, &digest_->info);
-        http_da_save(soap_, &digest_->info, soap_->authrealm, credentials_->username.c_str(),
-                     credentials_->password.c_str());
+        digest_->info = fresh;
         rc = attempt(auth_, service_url, invoke);
         if (rc == SOAP_OK) return Done{};
     }

@@ -61,7 +61,6 @@ private:
     Error error_from_soap(const char* operation, AuthMethod tried) const;
     std::string malformed_reason() const;
     Result<Done> negotiate(const char* operation, const std::string& service_url, const Invoke& invoke);
-    void reset_context();
 
     std::string device_url_;
     std::string label_;

@@ -34,15 +34,6 @@ struct soap* context() {
     return soap;
 }
 
-// As Session::reset_context between attempts.
-void reset(struct soap* soap) {
-    soap_destroy(soap);
-    soap_end(soap);
-    soap->header = nullptr;
-    soap->userid = nullptr;
-    soap->passwd = nullptr;
-}
-
 // Copies of operations.cpp's private helpers, so the fuzzer reads the answers the way it does.
 std::time_t to_time(const tt__DateTime& dt) {
     std::tm tm{};
@@ -122,7 +113,7 @@ int receive(struct soap* soap, uint8_t op) {
                 for (const auto& p : r.Profiles) {
                     use(p.token), use(p.Name);
                     if (const auto* vec = p.VideoEncoderConfiguration) {
-                        total += static_cast<std::size_t>(vec->Encoding);
+                        use(vec->Encoding);
                         if (vec->Resolution) total += vec->Resolution->Width + vec->Resolution->Height;
                     }
                 }
@@ -178,7 +169,7 @@ int receive(struct soap* soap, uint8_t op) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size < 1) return 0;
     struct soap* soap = context();
-    reset(soap);
+    onvif::reset_for_next_call(soap);
     std::istringstream in(std::string(reinterpret_cast<const char*>(data) + 1, size - 1));
     soap->is = &in;
     const int rc = receive(soap, data[0]);
@@ -188,7 +179,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (const char* reason = soap_fault_string(soap)) use(std::string(reason));
         const char** code = soap_faultcode(soap);
         if (code && *code) use(std::string(*code));
-        if (rc == 401 && soap->authrealm != nullptr) {
+        if (rc == 401 && onvif::has_digest_challenge(soap)) {
             http_da_info info{};
             http_da_save(soap, &info, soap->authrealm, "admin", "admin");
             http_da_release(soap, &info);
