@@ -116,4 +116,12 @@ std::string url_host(const std::string& url) {
     return url.substr(start, end == std::string::npos ? std::string::npos : end - start);
 }
 
+std::string on_device_host(const std::string& service_url, const std::string& device_url) {
+    const std::string service_host = url_host(service_url);
+    const std::string device_host = url_host(device_url);
+    if (service_host.empty() || device_host.empty() || service_host == device_host) return service_url;
+    const auto at = service_url.find(service_host);
+    return service_url.substr(0, at) + device_host + service_url.substr(at + service_host.size());
+}
+
 }  // namespace sitelink

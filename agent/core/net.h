@@ -50,5 +50,8 @@ Result<NetworkInterface> find_interface(const std::string& name);
 
 // Host part of a URL: "http://10.0.0.5:8080/onvif/device_service" -> "10.0.0.5".
 std::string url_host(const std::string& url);
+// Devices often announce service URLs with a stale or internal host. Keeps the scheme, port and
+// path of service_url but puts in the host of device_url, which Sitelink actually reached.
+std::string on_device_host(const std::string& service_url, const std::string& device_url);
 
 }  // namespace sitelink

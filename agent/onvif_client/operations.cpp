@@ -9,38 +9,45 @@ namespace sitelink::onvif_client {
 
 namespace {
 
-// Runs one Device-service operation with the session's authentication. The request is made
+// Runs one operation of one service with the session's authentication. The request is made
 // inside each attempt (make_request), because the context's memory is released between attempts.
-template <class Request, class Response, class MakeRequest, class Extract>
-Result<Done> device_call(Session& session, const char* operation,
-                         int (DeviceBindingProxy::*method)(const char*, const char*, Request*, Response&),
-                         MakeRequest make_request,
-                         Extract extract, bool pre_auth = false) {
+template <class Proxy, class Request, class Response, class MakeRequest, class Extract>
+Result<Done> call_service(Session& session, const std::string& service_url, const char* operation,
+                          int (Proxy::*method)(const char*, const char*, Request*, Response&),
+                          MakeRequest make_request, Extract extract, bool pre_auth) {
     auto invoke = [&](struct soap* soap, const char* url) {
-        DeviceBindingProxy proxy(soap);
+        Proxy proxy(soap);
         onvif::use_sitelink_namespaces(soap);
         Response response;
         const int rc = (proxy.*method)(url, nullptr, make_request(soap), response);
         if (rc == SOAP_OK) extract(response);
         return rc;
     };
-    return pre_auth ? session.call_unauthenticated(operation, session.device_url(), invoke)
-                    : session.call(operation, session.device_url(), invoke);
+    return pre_auth ? session.call_unauthenticated(operation, service_url, invoke)
+                    : session.call(operation, service_url, invoke);
+}
+
+template <class Request, class Response, class MakeRequest, class Extract>
+Result<Done> device_call(Session& session, const char* operation,
+                         int (DeviceBindingProxy::*method)(const char*, const char*, Request*, Response&),
+                         MakeRequest make_request, Extract extract, bool pre_auth = false) {
+    return call_service<DeviceBindingProxy, Request, Response>(session, session.device_url(), operation, method,
+                                                               make_request, extract, pre_auth);
 }
 
 template <class Request, class Response, class Extract>
 Result<Done> media_call(Session& session, const std::string& media_url, const char* operation,
                         int (MediaBindingProxy::*method)(const char*, const char*, Request*, Response&),
                         Request* request, Extract extract) {
-    return session.call(operation, media_url, [&](struct soap* soap, const char* url) {
-        MediaBindingProxy proxy(soap);
-        onvif::use_sitelink_namespaces(soap);
-        Response response;
-        const int rc = (proxy.*method)(url, nullptr, request, response);
-        if (rc == SOAP_OK) extract(response);
-        return rc;
-    });
+    return call_service<MediaBindingProxy, Request, Response>(
+        session, media_url, operation, method, [request](struct soap*) { return request; }, extract, false);
 }
+
+std::string version_text(const tt__OnvifVersion& v) {
+    return std::to_string(v.Major) + "." + (v.Minor < 10 ? "0" : "") + std::to_string(v.Minor);
+}
+
+}  // namespace
 
 std::time_t to_time(const tt__DateTime& dt) {
     std::tm tm{};
@@ -52,22 +59,6 @@ std::time_t to_time(const tt__DateTime& dt) {
     tm.tm_sec = dt.Time.Second;
     return timegm(&tm);
 }
-
-// Devices often announce service URLs with a stale or internal host. Keep the scheme, port and
-// path they give, but use the host Sitelink actually reached the device at.
-std::string on_device_host(const std::string& service_url, const std::string& device_url) {
-    const std::string service_host = url_host(service_url);
-    const std::string device_host = url_host(device_url);
-    if (service_host.empty() || device_host.empty() || service_host == device_host) return service_url;
-    const auto at = service_url.find(service_host);
-    return service_url.substr(0, at) + device_host + service_url.substr(at + service_host.size());
-}
-
-std::string version_text(const tt__OnvifVersion& v) {
-    return std::to_string(v.Major) + "." + (v.Minor < 10 ? "0" : "") + std::to_string(v.Minor);
-}
-
-}  // namespace
 
 Result<DeviceClock> GetSystemDateAndTime(Session& session) {
     _tds__GetSystemDateAndTime request;

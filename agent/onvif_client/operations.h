@@ -17,6 +17,7 @@ class _tds__SetNetworkDefaultGateway;
 class _tds__SetDNS;
 class _tds__SetNetworkProtocols;
 class _tds__CreateUsers;
+class tt__DateTime;
 
 namespace sitelink::onvif_client {
 
@@ -78,6 +79,9 @@ Result<Done> SetDNS(Session& session, const std::vector<std::string>& servers);
 Result<Done> SetNetworkProtocols(Session& session, const std::vector<ProtocolSetting>& protocols);
 Result<Done> CreateUsers(Session& session, const std::vector<NewUser>& users);
 Result<std::string> SystemReboot(Session& session);
+
+// A device's date and time as seconds since the epoch, read as UTC.
+std::time_t to_time(const tt__DateTime& date_time);
 
 namespace request {
 _tds__SetNetworkInterfaces* set_network_interfaces(struct soap* soap, const StaticIpv4& config);

@@ -14,6 +14,7 @@
 #include "core/device.h"
 #include "core/net.h"
 #include "httpda.h"
+#include "onvif_client/operations.h"
 #include "soapDeviceBindingProxy.h"
 #include "soapMediaBindingProxy.h"
 
@@ -34,41 +35,12 @@ struct soap* context() {
     return soap;
 }
 
-// Copies of operations.cpp's private helpers, so the fuzzer reads the answers the way it does.
-std::time_t to_time(const tt__DateTime& dt) {
-    std::tm tm{};
-    tm.tm_year = dt.Date.Year - 1900;
-    tm.tm_mon = dt.Date.Month - 1;
-    tm.tm_mday = dt.Date.Day;
-    tm.tm_hour = dt.Time.Hour;
-    tm.tm_min = dt.Time.Minute;
-    tm.tm_sec = dt.Time.Second;
-    return timegm(&tm);
-}
-
-std::string on_device_host(const std::string& service_url, const std::string& device_url) {
-    const std::string service_host = sitelink::url_host(service_url);
-    const std::string device_host = sitelink::url_host(device_url);
-    if (service_host.empty() || device_host.empty() || service_host == device_host) return service_url;
-    const auto at = service_url.find(service_host);
-    return service_url.substr(0, at) + device_host + service_url.substr(at + service_host.size());
-}
-
 constexpr const char* kDeviceUrl = "http://10.123.0.5/onvif/device_service";
 
-template <class Response, class Read>
-int device(struct soap* soap, int (DeviceBindingProxy::*recv)(Response&), Read read) {
-    DeviceBindingProxy proxy(soap);
-    onvif::use_sitelink_namespaces(soap);
-    Response response;
-    const int rc = (proxy.*recv)(response);
-    if (rc == SOAP_OK) read(response);
-    return rc;
-}
-
-template <class Response, class Read>
-int media(struct soap* soap, int (MediaBindingProxy::*recv)(Response&), Read read) {
-    MediaBindingProxy proxy(soap);
+// Reads one answer the way the agent's operations do: a generated proxy on the shared context.
+template <class Proxy, class Response, class Read>
+int read_answer(struct soap* soap, int (Proxy::*recv)(Response&), Read read) {
+    Proxy proxy(soap);
     onvif::use_sitelink_namespaces(soap);
     Response response;
     const int rc = (proxy.*recv)(response);
@@ -79,13 +51,13 @@ int media(struct soap* soap, int (MediaBindingProxy::*recv)(Response&), Read rea
 int receive(struct soap* soap, uint8_t op) {
     switch (op % 13) {
         case 0:
-            return device(soap, &DeviceBindingProxy::recv_GetDeviceInformation,
+            return read_answer(soap, &DeviceBindingProxy::recv_GetDeviceInformation,
                           [](const _tds__GetDeviceInformationResponse& r) {
                               use(r.Manufacturer), use(r.Model), use(r.FirmwareVersion), use(r.SerialNumber),
                                   use(r.HardwareId);
                           });
         case 1:
-            return device(soap, &DeviceBindingProxy::recv_GetNetworkInterfaces,
+            return read_answer(soap, &DeviceBindingProxy::recv_GetNetworkInterfaces,
                           [](const _tds__GetNetworkInterfacesResponse& r) {
                               for (const auto& nic : r.NetworkInterfaces) {
                                   use(nic.token);
@@ -102,14 +74,14 @@ int receive(struct soap* soap, uint8_t op) {
                               }
                           });
         case 2:
-            return device(soap, &DeviceBindingProxy::recv_GetSystemDateAndTime,
+            return read_answer(soap, &DeviceBindingProxy::recv_GetSystemDateAndTime,
                           [](const _tds__GetSystemDateAndTimeResponse& r) {
                               const auto& sdt = r.SystemDateAndTime;
-                              if (sdt.UTCDateTime) total += static_cast<std::size_t>(to_time(*sdt.UTCDateTime));
-                              else if (sdt.LocalDateTime) total += static_cast<std::size_t>(to_time(*sdt.LocalDateTime));
+                              if (sdt.UTCDateTime) total += static_cast<std::size_t>(sitelink::onvif_client::to_time(*sdt.UTCDateTime));
+                              else if (sdt.LocalDateTime) total += static_cast<std::size_t>(sitelink::onvif_client::to_time(*sdt.LocalDateTime));
                           });
         case 3:
-            return media(soap, &MediaBindingProxy::recv_GetProfiles, [](const _trt__GetProfilesResponse& r) {
+            return read_answer(soap, &MediaBindingProxy::recv_GetProfiles, [](const _trt__GetProfilesResponse& r) {
                 for (const auto& p : r.Profiles) {
                     use(p.token), use(p.Name);
                     if (const auto* vec = p.VideoEncoderConfiguration) {
@@ -119,35 +91,35 @@ int receive(struct soap* soap, uint8_t op) {
                 }
             });
         case 4:
-            return media(soap, &MediaBindingProxy::recv_GetStreamUri,
+            return read_answer(soap, &MediaBindingProxy::recv_GetStreamUri,
                          [](const _trt__GetStreamUriResponse& r) { use(r.MediaUri.Uri); });
         case 5:
-            return media(soap, &MediaBindingProxy::recv_GetSnapshotUri,
+            return read_answer(soap, &MediaBindingProxy::recv_GetSnapshotUri,
                          [](const _trt__GetSnapshotUriResponse& r) { use(r.MediaUri.Uri); });
         case 6:
-            return device(soap, &DeviceBindingProxy::recv_GetCapabilities, [](const _tds__GetCapabilitiesResponse& r) {
-                if (r.Capabilities.Media) use(on_device_host(r.Capabilities.Media->XAddr, kDeviceUrl));
+            return read_answer(soap, &DeviceBindingProxy::recv_GetCapabilities, [](const _tds__GetCapabilitiesResponse& r) {
+                if (r.Capabilities.Media) use(sitelink::on_device_host(r.Capabilities.Media->XAddr, kDeviceUrl));
             });
         case 7:
-            return device(soap, &DeviceBindingProxy::recv_GetServices, [](const _tds__GetServicesResponse& r) {
+            return read_answer(soap, &DeviceBindingProxy::recv_GetServices, [](const _tds__GetServicesResponse& r) {
                 for (const auto& s : r.Service)
-                    use(s.Namespace), use(on_device_host(s.XAddr, kDeviceUrl)),
+                    use(s.Namespace), use(sitelink::on_device_host(s.XAddr, kDeviceUrl)),
                         total += static_cast<std::size_t>(s.Version.Major + s.Version.Minor);
             });
         case 8:
-            return device(soap, &DeviceBindingProxy::recv_GetDNS, [](const _tds__GetDNSResponse& r) {
+            return read_answer(soap, &DeviceBindingProxy::recv_GetDNS, [](const _tds__GetDNSResponse& r) {
                 const auto& info = r.DNSInformation;
                 for (const auto& a : info.FromDHCP ? info.DNSFromDHCP : info.DNSManual)
                     if (a.IPv4Address) use(a.IPv4Address);
                     else if (a.IPv6Address) use(a.IPv6Address);
             });
         case 9:
-            return device(soap, &DeviceBindingProxy::recv_GetNetworkDefaultGateway,
+            return read_answer(soap, &DeviceBindingProxy::recv_GetNetworkDefaultGateway,
                           [](const _tds__GetNetworkDefaultGatewayResponse& r) {
                               if (!r.NetworkGateway.IPv4Address.empty()) use(r.NetworkGateway.IPv4Address.front());
                           });
         case 10:
-            return device(soap, &DeviceBindingProxy::recv_GetNetworkProtocols,
+            return read_answer(soap, &DeviceBindingProxy::recv_GetNetworkProtocols,
                           [](const _tds__GetNetworkProtocolsResponse& r) {
                               for (const auto& p : r.NetworkProtocols) {
                                   total += std::strlen(soap_tt__NetworkProtocolType2s(nullptr, p.Name)) + p.Enabled;
@@ -155,11 +127,11 @@ int receive(struct soap* soap, uint8_t op) {
                               }
                           });
         case 11:
-            return device(soap, &DeviceBindingProxy::recv_GetUsers, [](const _tds__GetUsersResponse& r) {
+            return read_answer(soap, &DeviceBindingProxy::recv_GetUsers, [](const _tds__GetUsersResponse& r) {
                 for (const auto& u : r.User) use(u.Username), total += std::strlen(soap_tt__UserLevel2s(nullptr, u.UserLevel));
             });
         default:
-            return device(soap, &DeviceBindingProxy::recv_SetNetworkInterfaces,
+            return read_answer(soap, &DeviceBindingProxy::recv_SetNetworkInterfaces,
                           [](const _tds__SetNetworkInterfacesResponse& r) { total += r.RebootNeeded; });
     }
 }

@@ -54,3 +54,10 @@ TEST(Error, SummaryNamesDeviceAndKeepsProtocolCode) {
     EXPECT_EQ((Error{ErrorCode::Usage, "", "", ""}).exit_code(), 2);
     EXPECT_EQ((Error{ErrorCode::NoSuchInterface, "eth9", "", ""}).exit_code(), 4);
 }
+
+TEST(OnDeviceHost, KeepsSchemePortAndPathButUsesTheReachedHost) {
+    const std::string device = "http://192.168.1.20/onvif/device_service";
+    EXPECT_EQ(on_device_host("http://10.0.0.7:8080/onvif/media", device), "http://192.168.1.20:8080/onvif/media");
+    EXPECT_EQ(on_device_host("http://192.168.1.20/onvif/media", device), "http://192.168.1.20/onvif/media");
+    EXPECT_EQ(on_device_host("not a url", "http:///x"), "not a url");
+}
