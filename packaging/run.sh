@@ -3,7 +3,8 @@
 #   packaging/run.sh demo    install what is needed, build, run Sitelink on the simulated demo site
 #   packaging/run.sh test    install what is needed, build, run every test; then again built with
 #                            AddressSanitizer + UndefinedBehaviorSanitizer (in $BUILD_DIR-sanitize)
-#   packaging/run.sh bench   build, run the benchmarks under bench/ (reports numbers; not a test)
+#   packaging/run.sh bench [NAME [ARGS...]]   build, run the benchmarks under bench/ (numbers, not
+#                            a test): all of them, or NAME (discovery, readdress) with its arguments
 #   packaging/run.sh fuzz [SECONDS]   build the libFuzzer targets with clang (in $BUILD_DIR-fuzz) and
 #                            fuzz each for SECONDS (default 600); `test` runs them for 30 s each
 # BUILD_DIR (default: build) chooses the build folder.
@@ -58,7 +59,13 @@ cmd_demo() {
 cmd_bench() {
   need_root bench
   build_all "$build"
-  "$build/bench/bench_discovery" "$@"
+  if [ $# -gt 0 ]; then
+    local name=$1; shift
+    "$build/bench/bench_$name" "$@"
+  else
+    "$build/bench/bench_discovery"
+    "$build/bench/bench_readdress"
+  fi
 }
 
 case "${1:-}" in
@@ -66,5 +73,5 @@ case "${1:-}" in
   demo) cmd_demo ;;
   bench) shift; cmd_bench "$@" ;;
   fuzz) shift; cmd_fuzz "$@" ;;
-  *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac

@@ -8,5 +8,7 @@ namespace sitelink::cli {
 void add_discover(CLI::App& app, int* exit_code);
 void add_inspect(CLI::App& app, int* exit_code);
 void add_demo(CLI::App& app, int* exit_code);
+// `address plan|apply|undo|status`, and the top-level `resume`.
+void add_address(CLI::App& app, int* exit_code);
 
 }  // namespace sitelink::cli

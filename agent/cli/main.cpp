@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
     int exit_code = 0;
     sitelink::cli::add_discover(app, &exit_code);
     sitelink::cli::add_inspect(app, &exit_code);
+    sitelink::cli::add_address(app, &exit_code);
     sitelink::cli::add_demo(app, &exit_code);
     try {
         app.parse(argc, argv);

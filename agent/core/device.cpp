@@ -53,6 +53,16 @@ void to_json(nlohmann::json& j, const NetworkSettings& v) {
     j["gateway"] = v.gateway ? nlohmann::json(*v.gateway) : nlohmann::json(nullptr);
 }
 
+void from_json(const nlohmann::json& j, NetworkSettings& v) {
+    v.address = j.at("address").get<std::string>();
+    v.prefix = j.at("prefix").get<int>();
+    v.dhcp = j.at("dhcp").get<bool>();
+    v.dns = j.at("dns").get<std::vector<std::string>>();
+    v.interface_token = j.value("interface_token", "");
+    const auto& gateway = j.at("gateway");
+    v.gateway = gateway.is_null() ? std::nullopt : std::optional<std::string>(gateway.get<std::string>());
+}
+
 void to_json(nlohmann::json& j, const MediaProfile& v) {
     j = {{"token", v.token},   {"name", v.name},         {"encoding", v.encoding},        {"width", v.width},
          {"height", v.height}, {"stream_uri", v.stream_uri}, {"snapshot_uri", v.snapshot_uri}};

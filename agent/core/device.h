@@ -38,6 +38,7 @@ struct DiscoveredDevice {
 };
 
 struct NetworkSettings {
+    bool operator==(const NetworkSettings&) const = default;
     std::string address;
     int prefix = 0;
     std::optional<std::string> gateway;
@@ -95,6 +96,8 @@ struct DeviceReport {
 void to_json(nlohmann::json& j, const DeviceScopes& v);
 void to_json(nlohmann::json& j, const DiscoveredDevice& v);
 void to_json(nlohmann::json& j, const NetworkSettings& v);
+// For settings read back from the site database; throws nlohmann::json::exception on bad input.
+void from_json(const nlohmann::json& j, NetworkSettings& v);
 void to_json(nlohmann::json& j, const MediaProfile& v);
 void to_json(nlohmann::json& j, const ServiceEndpoint& v);
 void to_json(nlohmann::json& j, const ProtocolSetting& v);

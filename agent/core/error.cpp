@@ -40,9 +40,18 @@ constexpr CatalogueEntry kCatalogue[] = {
      "Set SITELINK_PASSWORD or run interactively to be prompted.", 2},
     {"profile-invalid", "invalid profile", "Fix the named file and key in profiles/.", 4},
     {"precondition", "cannot start", "Do what the message says, then run the command again.", 4},
+    {"site-database", "site database error",
+     "Check that the file named is writable and not damaged; --site chooses another site.", 1},
+    {"address-in-use", "address already in use",
+     "Another host answers at that address: pick another with `sitelink address plan --set`, or remove the other host.", 1},
+    {"change-not-kept", "the device did not keep the change",
+     "The firmware accepted the change but kept its old settings; set the address in the device's web interface, "
+     "or update its firmware.", 1},
+    {"device-lost", "the device is not answering",
+     "Wait until it has finished rebooting, then run `sitelink resume`; it will be found and verified or rolled back.", 1},
 };
 
-static_assert(std::size(kCatalogue) == static_cast<std::size_t>(ErrorCode::Precondition) + 1,
+static_assert(std::size(kCatalogue) == static_cast<std::size_t>(ErrorCode::DeviceLost) + 1,
               "one catalogue entry per ErrorCode");
 
 const CatalogueEntry& entry(ErrorCode code) { return kCatalogue[static_cast<int>(code)]; }

@@ -25,6 +25,10 @@ enum class ErrorCode {
     NoPassword,         // a password is needed and none was given
     ProfileInvalid,     // a file in profiles/ is missing or wrong
     Precondition,       // something the command needs is missing (root, a file)
+    SiteDatabase,       // the site database cannot be opened, read or written
+    AddressInUse,       // another host already answers at an address Sitelink meant to use
+    ChangeNotKept,      // a device accepted a change but does not show it afterwards
+    DeviceLost,         // a device stopped answering after a change and could not be found
 };
 
 struct Error {
@@ -51,6 +55,8 @@ public:
     const T& value() const { return std::get<T>(v_); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
+    T& operator*() { return value(); }
+    const T& operator*() const { return value(); }
     const Error& error() const { return std::get<Error>(v_); }
 
 private:

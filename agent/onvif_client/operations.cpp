@@ -256,18 +256,20 @@ Result<std::string> GetSnapshotUri(Session& session, const std::string& media_ur
 
 namespace request {
 
-_tds__SetNetworkInterfaces* set_network_interfaces(struct soap* soap, const StaticIpv4& config) {
+_tds__SetNetworkInterfaces* set_network_interfaces(struct soap* soap, const Ipv4Config& config) {
     auto* req = soap_new__tds__SetNetworkInterfaces(soap);
     req->InterfaceToken = config.interface_token;
     auto* ipv4 = soap_new_tt__IPv4NetworkInterfaceSetConfiguration(soap);
     ipv4->Enabled = soap_new_bool(soap);
     *ipv4->Enabled = true;
-    tt__PrefixedIPv4Address manual;
-    manual.Address = config.address;
-    manual.PrefixLength = config.prefix;
-    ipv4->Manual.push_back(manual);
+    if (!config.dhcp) {
+        tt__PrefixedIPv4Address manual;
+        manual.Address = config.address;
+        manual.PrefixLength = config.prefix;
+        ipv4->Manual.push_back(manual);
+    }
     ipv4->DHCP = soap_new_bool(soap);
-    *ipv4->DHCP = false;
+    *ipv4->DHCP = config.dhcp;
     req->NetworkInterface.Enabled = soap_new_bool(soap);
     *req->NetworkInterface.Enabled = true;
     req->NetworkInterface.IPv4 = ipv4;
@@ -326,7 +328,7 @@ Error bad_request(const Session& session, const std::string& what) {
 }
 }  // namespace
 
-Result<bool> SetNetworkInterfaces(Session& session, const StaticIpv4& config) {
+Result<bool> SetNetworkInterfaces(Session& session, const Ipv4Config& config) {
     bool reboot_needed = false;
     auto done = device_call<_tds__SetNetworkInterfaces, _tds__SetNetworkInterfacesResponse>(
         session, "SetNetworkInterfaces", &DeviceBindingProxy::SetNetworkInterfaces,

@@ -62,10 +62,12 @@ Result<std::string> GetStreamUri(Session& session, const std::string& media_url,
 Result<std::string> GetSnapshotUri(Session& session, const std::string& media_url, const std::string& profile_token);
 
 // Writes. Each returns what the device answered; none is retried behind the caller's back.
-struct StaticIpv4 {
+// What SetNetworkInterfaces asks for: a manual address, or DHCP (address and prefix unused).
+struct Ipv4Config {
     std::string interface_token;
     std::string address;
     int prefix = 24;
+    bool dhcp = false;
 };
 struct NewUser {
     std::string username;
@@ -73,7 +75,7 @@ struct NewUser {
     std::string level;  // Administrator, Operator, User
 };
 // Returns RebootNeeded: true means the device keeps its old address until SystemReboot.
-Result<bool> SetNetworkInterfaces(Session& session, const StaticIpv4& config);
+Result<bool> SetNetworkInterfaces(Session& session, const Ipv4Config& config);
 Result<Done> SetNetworkDefaultGateway(Session& session, const std::string& gateway);
 Result<Done> SetDNS(Session& session, const std::vector<std::string>& servers);
 Result<Done> SetNetworkProtocols(Session& session, const std::vector<ProtocolSetting>& protocols);
@@ -84,7 +86,7 @@ Result<std::string> SystemReboot(Session& session);
 std::time_t to_time(const tt__DateTime& date_time);
 
 namespace request {
-_tds__SetNetworkInterfaces* set_network_interfaces(struct soap* soap, const StaticIpv4& config);
+_tds__SetNetworkInterfaces* set_network_interfaces(struct soap* soap, const Ipv4Config& config);
 _tds__SetNetworkDefaultGateway* set_network_default_gateway(struct soap* soap, const std::string& gateway);
 _tds__SetDNS* set_dns(struct soap* soap, const std::vector<std::string>& servers);
 // Unknown protocol names give nullptr.

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <sstream>
@@ -35,6 +36,14 @@ std::vector<std::string> netns_exec(const std::string& ns, const std::vector<std
     std::vector<std::string> full = {"ip", "netns", "exec", ns};
     full.insert(full.end(), argv.begin(), argv.end());
     return full;
+}
+
+// The lab's hosts have no D-Bus. Without the override, D-Bus clients (dns_sd) would reach the
+// host's system bus, and its avahi-daemon would browse on the host's real network.
+std::map<std::string, std::string> lab_environment(const std::map<std::string, std::string>& env) {
+    std::map<std::string, std::string> full_env = {{"DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/sitelink-lab-bus"}};
+    for (const auto& [k, v] : env) full_env[k] = v;
+    return full_env;
 }
 
 }  // namespace
@@ -140,16 +149,15 @@ void NetLab::add_router(const std::string& host, const std::string& sw_a, const 
 
 CommandResult NetLab::run(const std::string& host, const std::vector<std::string>& argv,
                           const std::map<std::string, std::string>& env) const {
-    // The lab's hosts have no D-Bus. Without this, D-Bus clients (dns_sd) would reach the host's
-    // system bus, and its avahi-daemon would browse on the host's real network.
-    std::map<std::string, std::string> full_env = {{"DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/sitelink-lab-bus"}};
-    for (const auto& [k, v] : env) full_env[k] = v;
-    return run_command(netns_exec(ns(host), argv), full_env);
+    return run_command(netns_exec(ns(host), argv), lab_environment(env));
 }
 
-pid_t NetLab::spawn(const std::string& host, const std::vector<std::string>& argv, const std::string& log_path) {
+pid_t NetLab::spawn(const std::string& host, const std::vector<std::string>& argv, const std::string& log_path,
+                    const std::map<std::string, std::string>& env) {
+    const auto full_env = lab_environment(env);
     const pid_t pid = fork();
     if (pid == 0) {
+        for (const auto& [k, v] : full_env) setenv(k.c_str(), v.c_str(), 1);
         const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         dup2(log, STDOUT_FILENO);
         dup2(log, STDERR_FILENO);
@@ -183,6 +191,12 @@ void NetLab::stop(pid_t pid) {
     }
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
+}
+
+void NetLab::kill_hard(pid_t pid) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    children_.erase(std::remove(children_.begin(), children_.end(), pid), children_.end());
 }
 
 void NetLab::teardown() {

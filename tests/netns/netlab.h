@@ -43,11 +43,15 @@ public:
     // argv run inside the host's namespace.
     CommandResult run(const std::string& host, const std::vector<std::string>& argv,
                       const std::map<std::string, std::string>& env = {}) const;
-    // Starts a long-running process inside the host's namespace; it is stopped at teardown.
-    pid_t spawn(const std::string& host, const std::vector<std::string>& argv, const std::string& log_path);
+    // Starts a long-running process inside the host's namespace, with extra environment
+    // variables; it is stopped at teardown unless the caller reaps it first.
+    pid_t spawn(const std::string& host, const std::vector<std::string>& argv, const std::string& log_path,
+                const std::map<std::string, std::string>& env = {});
     // Waits until the file exists (a "ready" file written by the process); false on timeout.
     static bool wait_for_file(const std::string& path, int timeout_ms);
     void stop(pid_t pid);
+    // SIGKILL, like a crash or a pulled plug: no chance to clean up. Reaped and forgotten.
+    void kill_hard(pid_t pid);
 
 private:
     void ip(const std::vector<std::string>& args);

@@ -1,7 +1,7 @@
 // The XML each write sends, compared with golden files in golden/; a change here is a change on
 // the wire. SITELINK_UPDATE_GOLDEN=1 rewrites them after a deliberate change, and then they must be
 // validated again against the ONVIF schema, which may not be copied into this repository. How it
-// was done (2026-11-23, all six valid; a wrong value or element order fails): the body element of
+// was done (2026-11-23, all seven valid; a wrong value or element order fails): the body element of
 // each golden, with the envelope's xmlns declarations, through `xmllint --nonet --schema` against
 // the <xs:schema> of devicemgmt.wsdl importing onvif.xsd, every schemaLocation pointed at the local
 // copies, and the extension wildcards' namespace="##targetNamespace" changed to "##other" (libxml2
@@ -61,7 +61,13 @@ void expect_golden(const std::string& name, const std::string& xml) {
 
 TEST(WriteRequests, SetNetworkInterfacesIsManualIpv4WithDhcpOff) {
     expect_golden("SetNetworkInterfaces.xml",
-                  SERIALISE(SetNetworkInterfaces, request::set_network_interfaces(soap, {"eth0", "192.168.77.21", 24})));
+                  SERIALISE(SetNetworkInterfaces, request::set_network_interfaces(soap, {"eth0", "192.168.77.21", 24, false})));
+}
+
+// How `sitelink address undo` gives a device that came with DHCP its DHCP back.
+TEST(WriteRequests, SetNetworkInterfacesBackToDhcpHasNoManualAddress) {
+    expect_golden("SetNetworkInterfacesDhcp.xml",
+                  SERIALISE(SetNetworkInterfaces, request::set_network_interfaces(soap, {"eth0", "", 0, true})));
 }
 
 TEST(WriteRequests, SetNetworkDefaultGateway) {
