@@ -378,6 +378,9 @@ private:
             emit(d, to_string(state), result.outcome, true);
             return result;
         };
+        if (!c.after.dhcp && (!Ipv4::parse(c.after.address) || c.after.prefix < 1 || c.after.prefix > 32))
+            return finish(ChangeState::Failed, "nothing was changed",
+                          Error{ErrorCode::SiteDatabase, d.label(), "the saved target " + describe(c.after) + " is incomplete", ""});
         DeviceMemo memo;
         emit(d, "checking", "finding it");
         if (auto r = site_.set_change_state(c.id, ChangeState::InProgress, ""); !r)
@@ -545,7 +548,8 @@ Result<BatchOutcome> undo(site::SiteDb& site, const ApplyRequest& request, const
     if (!batch) return batch.error();
     std::vector<site::Change> changes;
     for (const auto& d : devices.value()) {
-        if (settings_match(d.current, d.original)) continue;
+        // Never read: never changed, and nothing is known to put back.
+        if (!d.network_read || settings_match(d.current, d.original)) continue;
         auto id = site.add_change(batch.value(), d.key, "undo", d.current, d.original);
         if (!id) return id.error();
         changes.push_back({id.value(), batch.value(), d.key, "undo", d.current, d.original, ChangeState::Pending, ""});

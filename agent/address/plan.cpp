@@ -86,6 +86,7 @@ PlanInput read_device(const DiscoveredDevice& found, const PlanRequest& request)
         if (!report->mac.empty()) d.mac = normalize_mac(report->mac);
         if (!report->serial.empty()) d.serial = report->serial;
         d.current = report->network;
+        d.network_read = true;
         d.role = is_recorder(found, report.value()) ? "recorder" : "camera";
         if (d.name.empty()) d.name = report->manufacturer + " " + report->model;
     }

@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS devices (
     key TEXT PRIMARY KEY,
     endpoint TEXT NOT NULL, mac TEXT NOT NULL, serial TEXT NOT NULL, name TEXT NOT NULL,
     role TEXT NOT NULL, manufacturer TEXT NOT NULL, model TEXT NOT NULL, url TEXT NOT NULL,
-    original TEXT NOT NULL, current TEXT NOT NULL,
+    original TEXT NOT NULL, current TEXT NOT NULL, network_read INTEGER NOT NULL,
     first_seen TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));
 CREATE TABLE IF NOT EXISTS address_plan (
@@ -229,13 +229,16 @@ Result<std::optional<nlohmann::json>> SiteDb::fact(const std::string& name) {
 Result<Done> SiteDb::remember_device(const SiteDevice& d) {
     std::lock_guard lock(mutex_);
     Statement s(db_,
-                "INSERT INTO devices(key, endpoint, mac, serial, name, role, manufacturer, model, url, original, current) "
-                "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET endpoint = excluded.endpoint, "
+                "INSERT INTO devices(key, endpoint, mac, serial, name, role, manufacturer, model, url, original, current, network_read) "
+                "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET endpoint = excluded.endpoint, "
+                "original = CASE WHEN devices.network_read THEN devices.original ELSE excluded.original END, "
+                "network_read = devices.network_read OR excluded.network_read, "
                 "mac = excluded.mac, serial = excluded.serial, name = excluded.name, role = excluded.role, "
                 "manufacturer = excluded.manufacturer, model = excluded.model, url = excluded.url, "
                 "current = excluded.current, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
     s.bind(d.key).bind(d.endpoint).bind(d.mac).bind(d.serial).bind(d.name).bind(d.role).bind(d.manufacturer);
     s.bind(d.model).bind(d.url).bind(nlohmann::json(d.original)).bind(nlohmann::json(d.current));
+    s.bind(std::int64_t{d.network_read ? 1 : 0});
     if (s.step() != SQLITE_DONE) return failure("cannot save device " + d.label());
     return Done{};
 }
@@ -250,7 +253,7 @@ Result<Done> SiteDb::update_device_network(const std::string& key, const std::st
 
 namespace {
 constexpr const char* kDeviceColumns =
-    "SELECT key, endpoint, mac, serial, name, role, manufacturer, model, url, original, current FROM devices";
+    "SELECT key, endpoint, mac, serial, name, role, manufacturer, model, url, original, current, network_read FROM devices";
 
 SiteDevice device_from(const Statement& s) {
     SiteDevice d;
@@ -265,6 +268,7 @@ SiteDevice device_from(const Statement& s) {
     d.url = s.text(8);
     d.original = settings_from(s.text(9));
     d.current = settings_from(s.text(10));
+    d.network_read = s.integer(11) != 0;
     return d;
 }
 }  // namespace

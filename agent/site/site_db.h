@@ -38,8 +38,9 @@ struct SiteDevice {
     std::string manufacturer;
     std::string model;
     std::string url;            // the device service URL it last answered at
-    NetworkSettings original;   // as first seen, before Sitelink changed anything; never overwritten
+    NetworkSettings original;   // as first read, before Sitelink changed anything; never overwritten
     NetworkSettings current;    // as last read back
+    bool network_read = false;  // false: the device could not be read, the settings are only its address
 
     // "Front Door (192.168.1.20)": how messages name the device.
     std::string label() const;
@@ -98,7 +99,8 @@ public:
     Result<Done> put_fact(const std::string& name, const nlohmann::json& value);
     Result<std::optional<nlohmann::json>> fact(const std::string& name);
 
-    // Inserts, or updates everything but `original`, which keeps what was first seen.
+    // Inserts, or updates everything but `original`, which keeps what was first read from the
+    // device (a sighting of a device that could not be read never fixes `original`).
     Result<Done> remember_device(const SiteDevice& device);
     Result<Done> update_device_network(const std::string& key, const std::string& url, const NetworkSettings& current);
     Result<std::vector<SiteDevice>> devices();

@@ -40,6 +40,7 @@ SiteDevice camera(const std::string& address) {
     d.role = "camera";
     d.url = "http://" + address + "/onvif/device_service";
     d.original = d.current = settings(address, true);
+    d.network_read = true;
     return d;
 }
 
@@ -58,6 +59,26 @@ TEST_F(SiteDbTest, OriginalSettingsSurviveLaterSightings) {
     EXPECT_EQ((*d)->original, settings("10.0.0.150", true));
     EXPECT_EQ((*d)->current.address, "10.0.0.20");
     EXPECT_EQ((*d)->label(), "Gate (10.0.0.20)");
+}
+
+// A first sighting that could not log in knows only the address; the first real reading fixes the
+// original settings (what `address undo` restores), and later readings do not change them.
+TEST_F(SiteDbTest, OriginalIsTheFirstRealReading) {
+    auto db = open();
+    auto unread = camera("10.0.0.111");
+    unread.network_read = false;
+    unread.original = unread.current = {"10.0.0.111", 0, std::nullopt, false, {}, ""};
+    ASSERT_TRUE(db->remember_device(unread));
+    ASSERT_TRUE(db->remember_device(camera("10.0.0.111")));
+    auto later = camera("10.0.0.20");
+    later.current.dhcp = false;
+    later.original = later.current;
+    ASSERT_TRUE(db->remember_device(later));
+    ASSERT_TRUE(db->remember_device(unread));
+    auto d = db->device("urn:uuid:cam");
+    ASSERT_TRUE(d && d->has_value());
+    EXPECT_EQ((*d)->original, settings("10.0.0.111", true));
+    EXPECT_TRUE((*d)->network_read);
 }
 
 TEST_F(SiteDbTest, JournalKeepsIntentBeforeOutcome) {
