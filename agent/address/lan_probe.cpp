@@ -20,6 +20,8 @@
 #include <random>
 #include <utility>
 
+#include "core/socket.h"
+
 namespace sitelink::address {
 
 namespace {
@@ -105,21 +107,6 @@ std::optional<std::vector<Ipv4>> address_list(const std::vector<std::uint8_t>& v
 }
 
 // ---- sockets ----
-
-class Socket {
-public:
-    explicit Socket(int fd = -1) : fd_(fd) {}
-    ~Socket() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Socket(const Socket&) = delete;
-    Socket& operator=(const Socket&) = delete;
-    int fd() const { return fd_; }
-    bool valid() const { return fd_ >= 0; }
-
-private:
-    int fd_;
-};
 
 // An OS failure, reading errno. Missing privileges become a Precondition whose detail says what to
 // do (`needs_root`), so the CLI can tell "run it as root" from a broken network.

@@ -15,6 +15,7 @@
 #include <map>
 
 #include "core/net.h"
+#include "core/socket.h"
 #include "discover/mdns.h"
 #include "discover/ws_discovery.h"
 
@@ -37,24 +38,6 @@ constexpr std::array<milliseconds, 3> kMulticastRepeats{milliseconds{0}, millise
 constexpr std::size_t kSweepBatch = 64;
 constexpr milliseconds kSweepTick{5};
 constexpr int kReceiveBuffer = 8 * 1024 * 1024;
-
-class Socket {
-public:
-    explicit Socket(int fd = -1) : fd_(fd) {}
-    ~Socket() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Socket(Socket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-    Socket& operator=(Socket&& other) noexcept {
-        std::swap(fd_, other.fd_);
-        return *this;
-    }
-    int fd() const { return fd_; }
-    bool valid() const { return fd_ >= 0; }
-
-private:
-    int fd_;
-};
 
 Error socket_error(const NetworkInterface& nic, const std::string& what) {
     const int err = errno;
