@@ -1,11 +1,9 @@
 // Planning fixed addresses: learn the network, read every device, propose, check, save.
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "address/address.h"
 #include "address/lan_probe.h"
@@ -29,22 +27,6 @@ constexpr std::uint32_t kPoolBlock = 100;
 std::string lower(std::string text) {
     std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
     return text;
-}
-
-// The default route through the interface, from the kernel's routing table.
-std::optional<Ipv4> default_gateway(const std::string& interface) {
-    std::ifstream routes("/proc/net/route");
-    std::string line;
-    std::getline(routes, line);  // header
-    while (std::getline(routes, line)) {
-        std::istringstream fields(line);
-        std::string name, destination, gateway;
-        if (!(fields >> name >> destination >> gateway) || name != interface || destination != "00000000") continue;
-        const auto raw = static_cast<std::uint32_t>(std::stoul(gateway, nullptr, 16));  // network byte order, as hex
-        const std::uint32_t value = ((raw & 0xff) << 24) | ((raw & 0xff00) << 8) | ((raw >> 8) & 0xff00) | (raw >> 24);
-        if (value != 0) return Ipv4{value};
-    }
-    return std::nullopt;
 }
 
 bool is_recorder(const DiscoveredDevice& found, const DeviceReport& report) {

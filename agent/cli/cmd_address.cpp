@@ -7,21 +7,11 @@
 #include "address/address.h"
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "cli/password.h"
+#include "cli/site_options.h"
 
 namespace sitelink::cli {
 
 namespace {
-
-// Exit code when some devices were done and some were not.
-constexpr int kPartial = 3;
-
-struct SiteOptions {
-    std::string site = "default";
-    std::string user;
-    int timeout_ms = 5000;
-    bool json = false;
-};
 
 struct PlanOptions : SiteOptions {
     std::string interface;
@@ -36,27 +26,6 @@ struct ApplyOptions : SiteOptions {
     int wait_s = 180;
     bool no_conflict_check = false;
 };
-
-void add_site_options(CLI::App* cmd, SiteOptions& o, bool needs_user) {
-    cmd->add_option("--site", o.site, "Site name or database file (default: \"default\"; see README for where sites live)");
-    if (needs_user)
-        cmd->add_option("-u,--user", o.user, "ONVIF user for the devices; the password comes from SITELINK_PASSWORD or a prompt");
-    cmd->add_option("--timeout-ms", o.timeout_ms, "Timeout for each ONVIF call")->check(CLI::Range(100, 120000));
-    cmd->add_flag("--json", o.json, "JSON on stdout");
-}
-
-Result<std::unique_ptr<site::SiteDb>> open_site(const SiteOptions& o) {
-    auto path = site::site_path(o.site);
-    if (!path) return path.error();
-    return site::SiteDb::open(path.value());
-}
-
-Result<std::optional<onvif_client::Credentials>> credentials(const SiteOptions& o) {
-    if (o.user.empty()) return std::optional<onvif_client::Credentials>{};
-    auto password = read_password(o.user, "the site's devices");
-    if (!password) return password.error();
-    return std::optional<onvif_client::Credentials>(onvif_client::Credentials{o.user, password.value()});
-}
 
 void print_plan(const address::AddressPlan& plan) {
     const auto& n = plan.network;
@@ -122,9 +91,8 @@ int run_plan(const PlanOptions& o) {
     if (!plan) return report_error(plan.error());
     if (o.json) std::cout << nlohmann::json(plan.value()).dump(2) << "\n";
     else print_plan(plan.value());
-    std::cerr << "plan saved in " << (*site)->path().string() << "; `sitelink address apply";
-    if (o.site != "default") std::cerr << " --site " << o.site;
-    std::cerr << "` carries it out\n";
+    std::cerr << "plan saved in " << (*site)->path().string() << "; `sitelink address apply" << site_argument(o)
+              << "` carries it out\n";
     return 0;
 }
 

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
     sitelink::cli::add_discover(app, &exit_code);
     sitelink::cli::add_inspect(app, &exit_code);
     sitelink::cli::add_address(app, &exit_code);
+    sitelink::cli::add_router(app, &exit_code);
     sitelink::cli::add_demo(app, &exit_code);
     try {
         app.parse(argc, argv);

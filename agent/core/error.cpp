@@ -49,9 +49,14 @@ constexpr CatalogueEntry kCatalogue[] = {
      "or update its firmware.", 1},
     {"device-lost", "the device is not answering",
      "Wait until it has finished rebooting, then run `sitelink resume`; it will be found and verified or rolled back.", 1},
+    {"no-upnp-router", "no UPnP router found",
+     "Switch UPnP on in the router's settings and try again, or set the forwarding rules by hand: "
+     "`sitelink forward guide` prints them.", 1},
+    {"router-refused", "the router refused",
+     "See the router's UPnP error; `sitelink forward guide` prints the rules to set by hand.", 1},
 };
 
-static_assert(std::size(kCatalogue) == static_cast<std::size_t>(ErrorCode::DeviceLost) + 1,
+static_assert(std::size(kCatalogue) == static_cast<std::size_t>(ErrorCode::RouterRefused) + 1,
               "one catalogue entry per ErrorCode");
 
 const CatalogueEntry& entry(ErrorCode code) { return kCatalogue[static_cast<int>(code)]; }

@@ -29,6 +29,8 @@ enum class ErrorCode {
     AddressInUse,       // another host already answers at an address Sitelink meant to use
     ChangeNotKept,      // a device accepted a change but does not show it afterwards
     DeviceLost,         // a device stopped answering after a change and could not be found
+    NoRouter,           // no UPnP Internet Gateway Device answered on the interface
+    RouterRefused,      // the router answered a UPnP action with an error
 };
 
 struct Error {

@@ -4,8 +4,10 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 
+#include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 
 namespace sitelink {
 
@@ -100,6 +102,21 @@ Result<NetworkInterface> find_interface(const std::string& name) {
         return nic;
     }
     return Error{ErrorCode::NoSuchInterface, name, "", ""};
+}
+
+std::optional<Ipv4> default_gateway(const std::string& interface) {
+    std::ifstream routes("/proc/net/route");
+    std::string line;
+    std::getline(routes, line);  // header
+    while (std::getline(routes, line)) {
+        std::istringstream fields(line);
+        std::string name, destination, gateway;
+        if (!(fields >> name >> destination >> gateway) || name != interface || destination != "00000000") continue;
+        const auto raw = static_cast<std::uint32_t>(std::stoul(gateway, nullptr, 16));  // network byte order, as hex
+        const std::uint32_t value = ((raw & 0xff) << 24) | ((raw & 0xff00) << 8) | ((raw >> 8) & 0xff00) | (raw >> 24);
+        if (value != 0) return Ipv4{value};
+    }
+    return std::nullopt;
 }
 
 std::string url_host(const std::string& url) {

@@ -48,6 +48,9 @@ std::vector<NetworkInterface> list_interfaces();
 // The interface the user chose; an error naming the choice if it is missing or has no IPv4.
 Result<NetworkInterface> find_interface(const std::string& name);
 
+// The default gateway through the interface, from the kernel's routing table.
+std::optional<Ipv4> default_gateway(const std::string& interface);
+
 // Host part of a URL: "http://10.0.0.5:8080/onvif/device_service" -> "10.0.0.5".
 std::string url_host(const std::string& url);
 // Devices often announce service URLs with a stale or internal host. Keeps the scheme, port and

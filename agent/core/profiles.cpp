@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <cctype>
 #include <set>
 
 namespace sitelink {
@@ -15,6 +16,7 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 constexpr int kVendorSchema = 1;
+constexpr int kRouterSchema = 1;
 
 // Validation failures carry the file and the JSON path of the offending key.
 struct Invalid {
@@ -41,10 +43,79 @@ T required(const json& object, const char* key, const std::string& where) {
     }
 }
 
+void check_schema(const json& j, int schema) {
+    if (!j.contains("schema") || !j.at("schema").is_number_integer() || j.at("schema").get<long long>() != schema)
+        throw Invalid{".schema", "must be " + std::to_string(schema)};
+}
+
+std::string lower(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    return text;
+}
+
+void check_protocol(const std::string& protocol, const std::string& where) {
+    if (protocol != "TCP" && protocol != "UDP") throw Invalid{where, "must be \"TCP\" or \"UDP\""};
+}
+
+std::vector<AppPort> parse_app_ports(const json& j) {
+    std::vector<AppPort> out;
+    if (!j.contains("app_ports")) return out;
+    if (!j.at("app_ports").is_array()) throw Invalid{".app_ports", "must be an array"};
+    for (std::size_t i = 0; i < j.at("app_ports").size(); ++i) {
+        const json& item = j.at("app_ports")[i];
+        const std::string where = ".app_ports[" + std::to_string(i) + "]";
+        only_keys(item, where, {"service", "port", "protocol", "roles", "purpose"});
+        AppPort a;
+        a.service = required<std::string>(item, "service", where);
+        a.port = required<int>(item, "port", where);
+        if (a.port < 1 || a.port > 65535) throw Invalid{where + ".port", "must be 1-65535"};
+        a.protocol = required<std::string>(item, "protocol", where);
+        check_protocol(a.protocol, where + ".protocol");
+        a.roles = required<std::vector<std::string>>(item, "roles", where);
+        for (const auto& role : a.roles)
+            if (role != "recorder" && role != "camera") throw Invalid{where + ".roles", "'" + role + "' is not recorder or camera"};
+        a.purpose = required<std::string>(item, "purpose", where);
+        out.push_back(a);
+    }
+    return out;
+}
+
+RouterProfile parse_router(const json& j, const std::string& id) {
+    only_keys(j, "", {"schema", "family", "match", "admin_url", "menu", "add", "fields", "protocol_values", "save", "remove",
+                      "upnp_menu", "notes"});
+    check_schema(j, kRouterSchema);
+    RouterProfile r;
+    r.id = id;
+    r.family = required<std::string>(j, "family", "");
+    r.match = required<std::vector<std::vector<std::string>>>(j, "match", "");
+    for (const auto& alternative : r.match)
+        for (const auto& word : alternative)
+            if (word.empty() || word != lower(word)) throw Invalid{".match", "'" + word + "' must be non-empty lower case"};
+    r.admin_url = required<std::string>(j, "admin_url", "");
+    r.menu = required<std::vector<std::string>>(j, "menu", "");
+    r.add = required<std::string>(j, "add", "");
+    if (!j.contains("fields")) throw Invalid{".fields", "missing"};
+    const json& fields = j.at("fields");
+    only_keys(fields, ".fields", {"name", "external_port", "internal_address", "internal_port", "protocol"});
+    if (fields.contains("name") && !fields.at("name").is_null()) r.field_name = required<std::string>(fields, "name", ".fields");
+    r.field_external_port = required<std::string>(fields, "external_port", ".fields");
+    r.field_internal_address = required<std::string>(fields, "internal_address", ".fields");
+    r.field_internal_port = required<std::string>(fields, "internal_port", ".fields");
+    r.field_protocol = required<std::string>(fields, "protocol", ".fields");
+    r.protocol_values = required<std::map<std::string, std::string>>(j, "protocol_values", "");
+    for (const char* protocol : {"TCP", "UDP"})
+        if (!r.protocol_values.count(protocol)) throw Invalid{std::string(".protocol_values.") + protocol, "missing"};
+    r.save = required<std::string>(j, "save", "");
+    r.remove = required<std::string>(j, "remove", "");
+    if (j.contains("upnp_menu") && !j.at("upnp_menu").is_null())
+        r.upnp_menu = required<std::vector<std::string>>(j, "upnp_menu", "");
+    r.notes = required<std::vector<std::string>>(j, "notes", "");
+    return r;
+}
+
 VendorProfile parse_vendor(const json& j) {
-    only_keys(j, "", {"schema", "vendor", "manufacturer_names", "mac_prefixes", "mdns"});
-    if (!j.contains("schema") || !j.at("schema").is_number_integer() || j.at("schema").get<long long>() != kVendorSchema)
-        throw Invalid{".schema", "must be " + std::to_string(kVendorSchema)};
+    only_keys(j, "", {"schema", "vendor", "manufacturer_names", "mac_prefixes", "mdns", "app_ports"});
+    check_schema(j, kVendorSchema);
     VendorProfile v;
     v.vendor = required<std::string>(j, "vendor", "");
     v.manufacturer_names = required<std::vector<std::string>>(j, "manufacturer_names", "");
@@ -71,7 +142,30 @@ VendorProfile parse_vendor(const json& j) {
         s.vendor = v.vendor;
         v.mdns.push_back(s);
     }
+    v.app_ports = parse_app_ports(j);
     return v;
+}
+
+// Every *.json file in dir, parsed by parse(file, json); the error names the file and key.
+template <class Parse>
+Result<Done> load_folder(const fs::path& dir, Parse parse) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return Error{ErrorCode::ProfileInvalid, dir.string(), "no such folder; set SITELINK_PROFILES", ""};
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+        if (entry.path().extension() == ".json") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& file : files) {
+        try {
+            std::ifstream in(file);
+            parse(file, json::parse(in));
+        } catch (const Invalid& bad) {
+            return Error{ErrorCode::ProfileInvalid, file.string(), (bad.where.empty() ? "" : bad.where.substr(1) + " ") + bad.what, ""};
+        } catch (const json::exception& e) {
+            return Error{ErrorCode::ProfileInvalid, file.string(), e.what(), ""};
+        }
+    }
+    return Done{};
 }
 
 }  // namespace
@@ -92,25 +186,43 @@ std::string profiles_dir() {
 
 Result<Profiles> load_profiles(const std::string& dir) {
     Profiles profiles;
-    const fs::path vendors = fs::path(dir) / "vendors";
-    std::error_code ec;
-    if (!fs::is_directory(vendors, ec))
-        return Error{ErrorCode::ProfileInvalid, vendors.string(), "no such folder; set SITELINK_PROFILES", ""};
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(vendors, ec))
-        if (entry.path().extension() == ".json") files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    for (const auto& file : files) {
-        try {
-            std::ifstream in(file);
-            profiles.vendors.push_back(parse_vendor(json::parse(in)));
-        } catch (const Invalid& bad) {
-            return Error{ErrorCode::ProfileInvalid, file.string(), (bad.where.empty() ? "" : bad.where.substr(1) + " ") + bad.what, ""};
-        } catch (const json::exception& e) {
-            return Error{ErrorCode::ProfileInvalid, file.string(), e.what(), ""};
-        }
-    }
+    auto vendors = load_folder(fs::path(dir) / "vendors",
+                               [&](const fs::path&, const json& j) { profiles.vendors.push_back(parse_vendor(j)); });
+    if (!vendors) return vendors.error();
+    auto routers = load_folder(fs::path(dir) / "routers", [&](const fs::path& file, const json& j) {
+        profiles.routers.push_back(parse_router(j, file.stem().string()));
+    });
+    if (!routers) return routers.error();
+    if (profiles.router("generic") == nullptr)
+        return Error{ErrorCode::ProfileInvalid, (fs::path(dir) / "routers" / "generic.json").string(),
+                     "missing: the manual guide needs a generic router profile", ""};
     return profiles;
+}
+
+bool VendorProfile::made(const std::string& manufacturer) const {
+    const std::string wanted = lower(manufacturer);
+    return std::any_of(manufacturer_names.begin(), manufacturer_names.end(),
+                       [&](const std::string& name) { return !name.empty() && wanted.find(lower(name)) != std::string::npos; });
+}
+
+const VendorProfile* Profiles::vendor_of(const std::string& manufacturer) const {
+    for (const auto& v : vendors)
+        if (v.made(manufacturer)) return &v;
+    return nullptr;
+}
+
+const RouterProfile* Profiles::router(const std::string& id) const {
+    for (const auto& r : routers)
+        if (r.id == id) return &r;
+    return nullptr;
+}
+
+bool RouterProfile::matches(const std::string& description) const {
+    const std::string text = lower(description);
+    return std::any_of(match.begin(), match.end(), [&](const std::vector<std::string>& words) {
+        return !words.empty() && std::all_of(words.begin(), words.end(),
+                                             [&](const std::string& w) { return text.find(w) != std::string::npos; });
+    });
 }
 
 }  // namespace sitelink

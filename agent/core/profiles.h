@@ -1,6 +1,7 @@
 // The data in profiles/: loaded and validated once, then read by the stages.
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,15 +16,51 @@ struct MdnsServiceProfile {
     std::string vendor;              // the vendor profile it came from
 };
 
+// A vendor-specific port a phone app needs (Hikvision's SDK port 8000, Dahua's 37777, ...).
+struct AppPort {
+    std::string service;             // short name used in forwarding rules: "hik-sdk"
+    int port = 0;
+    std::string protocol;            // TCP or UDP
+    std::vector<std::string> roles;  // "recorder", "camera": which devices it is opened for
+    std::string purpose;             // what uses it, for the plan and the customer sheet
+};
+
 struct VendorProfile {
     std::string vendor;
     std::vector<std::string> manufacturer_names;
     std::vector<std::string> mac_prefixes;
     std::vector<MdnsServiceProfile> mdns;
+    std::vector<AppPort> app_ports;
+
+    bool made(const std::string& manufacturer) const;  // the device's GetDeviceInformation name
+};
+
+// How a router family's port forwarding screen looks, for the manual guide.
+struct RouterProfile {
+    std::string id;  // the file name without .json; "generic" is the fallback
+    std::string family;
+    std::vector<std::vector<std::string>> match;  // alternatives, each a list of lower-case substrings
+    std::string admin_url;                        // "{gateway}" stands for the router's LAN address
+    std::vector<std::string> menu;
+    std::string add;
+    std::optional<std::string> field_name;
+    std::string field_external_port, field_internal_address, field_internal_port, field_protocol;
+    std::map<std::string, std::string> protocol_values;  // TCP/UDP -> how the screen spells it
+    std::string save;
+    std::string remove;
+    std::optional<std::vector<std::string>> upnp_menu;
+    std::vector<std::string> notes;
+
+    // Whether the router's description (manufacturer, model, friendly name) matches this family.
+    bool matches(const std::string& description) const;
 };
 
 struct Profiles {
     std::vector<VendorProfile> vendors;
+    std::vector<RouterProfile> routers;  // sorted by id; always holds "generic"
+
+    const VendorProfile* vendor_of(const std::string& manufacturer) const;
+    const RouterProfile* router(const std::string& id) const;
 
     // Every DNS-SD service type to browse, once each.
     std::vector<MdnsServiceProfile> mdns_services() const;

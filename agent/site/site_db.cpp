@@ -14,7 +14,7 @@ namespace sitelink::site {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: forwards
 
 // The whole schema. Timestamps are UTC ISO 8601 strings, JSON columns hold NetworkSettings.
 constexpr const char* kSchema = R"sql(
@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS journal (
     result TEXT NOT NULL DEFAULT '',
     at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     done_at TEXT);
+CREATE TABLE IF NOT EXISTS forwards (
+    id INTEGER PRIMARY KEY, device_key TEXT NOT NULL REFERENCES devices(key),
+    service TEXT NOT NULL, protocol TEXT NOT NULL CHECK (protocol IN ('TCP', 'UDP')),
+    external_port INTEGER NOT NULL, internal_client TEXT NOT NULL, internal_port INTEGER NOT NULL,
+    description TEXT NOT NULL, lease_s INTEGER NOT NULL, router TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('adding', 'added', 'failed', 'manual', 'removing', 'removed')),
+    result TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));
 )sql";
 
 constexpr const char* kChangeStates[] = {"pending", "in-progress", "done", "failed", "rolled-back", "lost"};
@@ -428,6 +437,48 @@ Result<std::vector<JournalEntry>> SiteDb::journal(std::int64_t change_id) {
         return Error{ErrorCode::SiteDatabase, path_.string(), std::string("a journal entry is damaged: ") + e.what(), ""};
     }
     if (rc != SQLITE_DONE) return failure("cannot read the journal");
+    return out;
+}
+
+Result<std::int64_t> SiteDb::record_forward(const ForwardRecord& f) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "INSERT INTO forwards(device_key, service, protocol, external_port, internal_client, internal_port, "
+                "description, lease_s, router, state, result) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(f.device_key).bind(f.service).bind(f.protocol).bind(std::int64_t{f.external_port}).bind(f.internal_client);
+    s.bind(std::int64_t{f.internal_port}).bind(f.description).bind(std::int64_t{f.lease_s}).bind(f.router).bind(f.state).bind(f.result);
+    if (s.step() != SQLITE_DONE) return failure("cannot record the forwarding of port " + std::to_string(f.external_port));
+    return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+}
+
+Result<Done> SiteDb::set_forward_state(std::int64_t id, const std::string& state, const std::string& result) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "UPDATE forwards SET state = ?, result = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+    if (s.bind(state).bind(result).bind(id).step() != SQLITE_DONE || sqlite3_changes(db_) != 1)
+        return failure("cannot update forwarding record " + std::to_string(id));
+    return Done{};
+}
+
+Result<Done> SiteDb::move_forward(std::int64_t id, int external_port) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "UPDATE forwards SET external_port = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+    if (s.bind(std::int64_t{external_port}).bind(id).step() != SQLITE_DONE || sqlite3_changes(db_) != 1)
+        return failure("cannot update forwarding record " + std::to_string(id));
+    return Done{};
+}
+
+Result<std::vector<ForwardRecord>> SiteDb::forwards() {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "SELECT id, device_key, service, protocol, external_port, internal_client, internal_port, description, "
+                "lease_s, router, state, result, updated_at FROM forwards ORDER BY id");
+    std::vector<ForwardRecord> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), static_cast<int>(s.integer(4)), s.text(5),
+                       static_cast<int>(s.integer(6)), s.text(7), static_cast<int>(s.integer(8)), s.text(9), s.text(10),
+                       s.text(11), s.text(12)});
+    if (rc != SQLITE_DONE) return failure("cannot read the forwarding records");
     return out;
 }
 

@@ -82,6 +82,25 @@ struct JournalEntry {
     std::string at;
 };
 
+// A port forwarding rule on the router, written down before the router is asked (state "adding";
+// "removing" before it is asked to delete it), so an interrupted run can be finished or undone.
+// "manual": handed to the installer to set by hand; Sitelink cannot see or remove it.
+struct ForwardRecord {
+    std::int64_t id = 0;
+    std::string device_key;
+    std::string service;
+    std::string protocol;
+    int external_port = 0;
+    std::string internal_client;
+    int internal_port = 0;
+    std::string description;  // what the router shows; names the site, device and service
+    int lease_s = 0;
+    std::string router;  // the router's UPnP control URL; "manual" for rules set by hand
+    std::string state;   // adding, added, failed, manual, removing, removed
+    std::string result;
+    std::string updated_at;
+};
+
 class SiteDb {
 public:
     // Opens or creates the file (and its folder). Refuses a file written by a newer Sitelink.
@@ -122,6 +141,12 @@ public:
                                         const nlohmann::json& intent, const nlohmann::json& previous);
     Result<Done> journal_result(std::int64_t entry_id, bool ok, const std::string& result);
     Result<std::vector<JournalEntry>> journal(std::int64_t change_id);
+
+    Result<std::int64_t> record_forward(const ForwardRecord& record);
+    Result<Done> set_forward_state(std::int64_t id, const std::string& state, const std::string& result);
+    // The router reserved another external port than the one asked for (IGD:2 AddAnyPortMapping).
+    Result<Done> move_forward(std::int64_t id, int external_port);
+    Result<std::vector<ForwardRecord>> forwards();
 
 private:
     SiteDb(std::filesystem::path path, sqlite3* db);

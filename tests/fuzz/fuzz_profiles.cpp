@@ -1,5 +1,7 @@
-// libFuzzer target: the JSON validation of profiles/vendors/*.json. load_profiles reads a folder,
-// so each input is written as the one vendor file of a per-process temporary profiles folder.
+// libFuzzer target: the JSON validation of profiles/vendors/*.json and profiles/routers/*.json.
+// load_profiles reads a folder, so each input is written as one file of a per-process temporary
+// profiles folder: a router file when it mentions "family" (every router profile does), else a
+// vendor file.
 // load_profiles must turn every bad file into an Error: a crash or an escaping exception is a bug.
 #include <unistd.h>
 
@@ -9,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 
 #include "core/profiles.h"
 
@@ -20,6 +23,12 @@ const fs::path& profiles_root() {
         std::string templ = (fs::temp_directory_path() / "sitelink-fuzz-profiles-XXXXXX").string();
         if (mkdtemp(templ.data()) == nullptr) std::abort();
         fs::create_directories(fs::path(templ) / "vendors");
+        fs::create_directories(fs::path(templ) / "routers");
+        // The smallest valid generic router profile, which load_profiles requires.
+        std::ofstream(fs::path(templ) / "routers" / "generic.json")
+            << R"({"schema": 1, "family": "Any", "match": [], "admin_url": "http://{gateway}", "menu": ["Port Forwarding"],
+                  "add": "Add.", "fields": {"external_port": "E", "internal_address": "A", "internal_port": "I", "protocol": "P"},
+                  "protocol_values": {"TCP": "TCP", "UDP": "UDP"}, "save": "Save.", "remove": "Delete.", "notes": []})";
         std::atexit([] {
             std::error_code ec;
             fs::remove_all(profiles_root(), ec);
@@ -32,14 +41,18 @@ const fs::path& profiles_root() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const fs::path& root = profiles_root();
+    const bool router = std::string_view(reinterpret_cast<const char*>(data), size).find("family") != std::string_view::npos;
+    std::error_code ec;
+    fs::remove(root / (router ? "vendors/vendor.json" : "routers/router.json"), ec);
     {
-        std::ofstream out(root / "vendors" / "vendor.json", std::ios::binary | std::ios::trunc);
+        std::ofstream out(root / (router ? "routers/router.json" : "vendors/vendor.json"), std::ios::binary | std::ios::trunc);
         out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
     }
     const auto profiles = sitelink::load_profiles(root.string());
     if (profiles) {
         std::size_t total = 0;
         for (const auto& s : profiles->mdns_services()) total += s.service.size() + s.txt.size();
+        for (const auto& r : profiles->routers) total += r.matches("fuzz router") ? 1 : r.menu.size();
         volatile std::size_t sink = total;
         (void)sink;
     }

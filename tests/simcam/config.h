@@ -45,6 +45,7 @@ struct MediaProfile {
 };
 
 // One network protocol as GetNetworkProtocols reports it; port 0 in the config means disabled.
+// Each device really serves RTSP and HTTPS on their ports (rtsp_service.h, https_service.h).
 struct ProtocolSetting {
     bool enabled = true;
     int port = 0;

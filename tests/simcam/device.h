@@ -1,10 +1,11 @@
 // One simulated camera: its fixed identity (from the config) and the state its ONVIF clients can
-// change (address, gateway, DNS, protocols, users, reboot). Worker threads serving HTTP and the
-// event loop both touch the state, so it sits behind one mutex and is handed out by copy.
+// change (address, gateway, DNS, protocols, users, reboot). Worker threads serving HTTP, RTSP and
+// HTTPS and the event loop all touch the state, so it sits behind one mutex and is handed out by copy.
 #pragma once
 
 #include <netinet/in.h>
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
@@ -15,6 +16,16 @@
 #include "config.h"
 
 namespace simcam {
+
+// What a device answers on, each on its own TCP port: ONVIF over HTTP on the configured port,
+// RTSP and HTTPS on the ports its NetworkProtocols say.
+enum class Service { Onvif, Rtsp, Https };
+inline constexpr Service kServices[] = {Service::Onvif, Service::Rtsp, Service::Https};
+
+struct Listener {
+    int fd = -1;   // -1 while closed
+    int port = 0;  // what fd is bound to
+};
 
 struct Ipv4Assignment {
     in_addr address{};
@@ -63,7 +74,7 @@ class Device {
     std::string media_xaddr() const;
     std::string http_base() const;     // http://<ip>[:port]
     std::string rtsp_base() const;     // rtsp://<ip>:<rtsp port>
-    bool is_silent() const;            // rebooting: no HTTP, no discovery answers
+    bool is_silent() const;            // rebooting: no listeners, no discovery answers
 
     std::vector<UserAccount> users() const;
     std::optional<UserAccount> find_user(const std::string& username) const;
@@ -88,7 +99,7 @@ class Device {
     DiscoveryRecord discovery_record();
 
     // ---- loop thread only
-    int listen_fd = -1;
+    Listener& listener(Service service) { return listeners_[static_cast<std::size_t>(service)]; }
 
   private:
     std::string host_part_locked() const;  // <ip>[:port]
@@ -106,6 +117,8 @@ class Device {
     unsigned metadata_version_ = 1;
     unsigned instance_id_;
     unsigned message_number_ = 0;
+
+    std::array<Listener, std::size(kServices)> listeners_;  // loop thread only
 };
 
 // Percent-encodes everything but RFC 3986 unreserved characters, for scope values.

@@ -1,5 +1,6 @@
 #include "interface_addresses.h"
 
+#include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -59,7 +60,9 @@ int InterfaceAddresses::request(int type, int flags, in_addr address, int prefix
     message.header.nlmsg_seq = ++sequence_;
     message.body.ifa_family = AF_INET;
     message.body.ifa_prefixlen = static_cast<unsigned char>(prefix);
-    message.body.ifa_scope = RT_SCOPE_UNIVERSE;
+    // The kernel refuses 127/8 addresses of universe scope (simcam on lo, as the unit tests run it).
+    const bool loopback = ntohl(address.s_addr) >> IN_CLASSA_NSHIFT == IN_LOOPBACKNET;
+    message.body.ifa_scope = loopback ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE;
     message.body.ifa_index = static_cast<unsigned>(index_);
     // A delete names only IFA_LOCAL: with IFA_ADDRESS the kernel also demands the exact prefix
     // length, which may differ when the test, not simcam, added the address.

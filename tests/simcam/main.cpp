@@ -21,13 +21,21 @@ namespace {
 constexpr int kExitUsage = 2;
 constexpr int kExitFailure = 1;
 
-// One listening socket per device plus its connections: 1000 devices exceed the usual 1024.
-void raise_file_limit() {
+// Three listening sockets per device (ONVIF, RTSP, HTTPS) plus their connections: 1000 devices
+// need more than the usual soft limit of 1024, and more than some hard limits, which root may raise.
+void raise_file_limit(std::size_t devices) {
+    constexpr rlim_t kSpareDescriptors = 1024;  // connections, the discovery and netlink sockets, logs
+    const rlim_t wanted = 3 * devices + kSpareDescriptors;
     rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+    if (limit.rlim_max < wanted) {
+        const rlimit raised{wanted, wanted};
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return;
+        spdlog::warn("simcam: {} devices need about {} open files but the hard limit is {}; raise it (ulimit -Hn)",
+                     devices, wanted, limit.rlim_max);
     }
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
 }
 
 // Blocked in every thread (threads inherit the mask), delivered only through the loop's signalfd.
@@ -76,7 +84,7 @@ int main(int argc, char** argv) {
     if (!interface_name.empty()) config.interface = interface_name;
 
     block_stop_signals();
-    raise_file_limit();
+    raise_file_limit(config.devices.size());
     try {
         simcam::Simulator simulator(std::move(config), ready_file);
         return simulator.run();

@@ -462,8 +462,10 @@ int DeviceBindingService::SetNetworkProtocols(_tds__SetNetworkProtocols* request
             setting->port = port;
         }
     }
-    // Stored and reported back; the simulated camera keeps listening where it listens.
+    // RTSP and HTTPS move to their new ports (or stop); the ONVIF listener stays on the configured
+    // port whatever HTTP says, since moving it would cut off the client that asked.
     connection.device.set_protocols(protocols);
+    connection.host.protocols_changed(connection.device);
     return SOAP_OK;
 }
 

@@ -19,6 +19,8 @@ class DeviceHost {
     virtual void change_address_later(Device& device, Ipv4Assignment assignment, std::chrono::milliseconds delay) = 0;
     // SystemReboot: the device goes silent, applies pending changes, comes back and says Hello.
     virtual void reboot(Device& device) = 0;
+    // SetNetworkProtocols stored new settings: the RTSP and HTTPS listeners follow them.
+    virtual void protocols_changed(Device& device) = 0;
     // Sleeps for `duration` unless the simulator is shutting down (fault slow_ms).
     virtual void pause(std::chrono::milliseconds duration) = 0;
 };

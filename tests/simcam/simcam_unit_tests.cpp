@@ -1,13 +1,40 @@
-// Unit tests for simcam's pure parts: configuration parsing and UsernameToken verification.
-// The network behaviour is covered by running the binary in namespaces (see tests/netns).
+// Unit tests for simcam: configuration parsing, UsernameToken verification, and the simulator's
+// RTSP and HTTPS servers and their listeners, run in-process on 127.0.0.x inside a network
+// namespace the test process makes for itself. The ONVIF and discovery behaviour is covered by
+// running the binary in namespaces (see tests/netns).
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <openssl/ssl.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
 
 #include "auth.h"
 #include "config.h"
+#include "context.h"
+#include "simulator.h"
+#include "soapDeviceBindingProxy.h"
 #include "soapH.h"
 
 namespace simcam {
@@ -126,6 +153,457 @@ TEST_F(UsernameTokenTest, RefusesWrongPasswordSkewAndPasswordText) {
     auto token = make_token("pw");
     type_ = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText";
     EXPECT_TRUE(check_username_token(token, "pw", now_));
+}
+
+
+// ---------------------------------------------------------------- the simulator on loopback
+
+// Moves this thread, and so the simulator threads it starts, into a network namespace of its
+// own with only lo up: binding 554 and 443, discovery multicast and address changes stay there.
+// Once per process. Returns why it could not, empty on success.
+std::string enter_private_network() {
+    static const std::string failure = []() -> std::string {
+        if (unshare(CLONE_NEWNET) != 0) {
+            // Not root: a user namespace of our own gives the rights over a network namespace.
+            const auto uid = getuid();
+            const auto gid = getgid();
+            if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return std::string("unshare: ") + std::strerror(errno);
+            std::ofstream("/proc/self/setgroups") << "deny";
+            std::ofstream("/proc/self/uid_map") << "0 " << uid << " 1";
+            std::ofstream("/proc/self/gid_map") << "0 " << gid << " 1";
+        }
+        const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        ifreq request{};
+        std::strcpy(request.ifr_name, "lo");
+        const bool up = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &request) == 0 &&
+                        (request.ifr_flags |= IFF_UP, ioctl(fd, SIOCSIFFLAGS, &request) == 0);
+        const std::string error = up ? "" : std::string("bringing lo up: ") + std::strerror(errno);
+        if (fd >= 0) close(fd);
+        return error;
+    }();
+    return failure;
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
+// The value of the header `name` in the head of an RTSP or HTTP answer.
+std::optional<std::string> header_value(const std::string& answer, const std::string& name) {
+    const auto head_end = answer.find("\r\n\r\n");
+    const std::string head = answer.substr(0, head_end == std::string::npos ? head_end : head_end + 2);
+    const auto at = head.find("\r\n" + name + ": ");
+    if (at == std::string::npos) return std::nullopt;
+    const auto start = at + name.size() + 4;
+    return head.substr(start, head.find("\r\n", start) - start);
+}
+
+// A TCP client with a receive timeout, so a server that stays silent fails the test, not hangs it.
+class Client {
+  public:
+    Client(const char* address, int port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        const timeval timeout{5, 0};
+        setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+        sockaddr_in server{};
+        server.sin_family = AF_INET;
+        server.sin_port = htons(static_cast<std::uint16_t>(port));
+        inet_pton(AF_INET, address, &server.sin_addr);
+        connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&server), sizeof server) == 0;
+    }
+    ~Client() { close(fd_); }
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+
+    bool connected() const { return connected_; }
+    int fd() const { return fd_; }
+    void send_text(const std::string& text) {
+        ASSERT_EQ(send(fd_, text.data(), text.size(), MSG_NOSIGNAL), static_cast<ssize_t>(text.size()));
+    }
+
+    // One RTSP answer, head and Content-Length bytes of body; what arrived before a close or timeout otherwise.
+    std::string read_answer() {
+        for (;;) {
+            const auto head_end = buffer_.find("\r\n\r\n");
+            if (head_end != std::string::npos) {
+                std::size_t length = head_end + 4;
+                if (const auto body_length = header_value(buffer_, "Content-Length")) length += std::stoul(*body_length);
+                if (buffer_.size() >= length) {
+                    std::string answer = buffer_.substr(0, length);
+                    buffer_.erase(0, length);
+                    return answer;
+                }
+            }
+            if (!receive()) return std::exchange(buffer_, {});
+        }
+    }
+    // True when the server closes (or resets) the connection within the timeout, rather than leaving it open.
+    bool closed_by_server() {
+        while (receive()) {
+        }
+        return closed_;
+    }
+
+  private:
+    bool receive() {
+        char chunk[4096];
+        const ssize_t received = recv(fd_, chunk, sizeof chunk, 0);
+        closed_ = received == 0 || (received < 0 && errno == ECONNRESET);
+        if (received <= 0) return false;
+        buffer_.append(chunk, static_cast<std::size_t>(received));
+        return true;
+    }
+
+    int fd_;
+    bool connected_ = false;
+    bool closed_ = false;
+    std::string buffer_;
+};
+
+bool accepts_connections(const char* address, int port) { return Client(address, port).connected(); }
+
+std::string md5_hex(const std::string& text) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_Digest(text.data(), text.size(), digest, &length, EVP_md5(), nullptr);
+    std::string hex;
+    char byte[3];
+    for (unsigned int i = 0; i < length; ++i) {
+        std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+        hex += byte;
+    }
+    return hex;
+}
+
+struct DigestChallenge {
+    std::string realm;
+    std::string nonce;
+};
+
+// Digest realm="...", nonce="..." from the WWW-Authenticate header, as RTSP clients read it.
+std::optional<DigestChallenge> challenge_in(const std::string& answer) {
+    const auto header = header_value(answer, "WWW-Authenticate");
+    if (!header || header->rfind("Digest ", 0) != 0) return std::nullopt;
+    const auto quoted = [&](const std::string& name) {
+        const auto at = header->find(name + "=\"");
+        if (at == std::string::npos) return std::string();
+        const auto start = at + name.size() + 2;
+        const auto end = header->find('"', start);
+        return end == std::string::npos ? std::string() : header->substr(start, end - start);
+    };
+    DigestChallenge challenge{quoted("realm"), quoted("nonce")};
+    if (challenge.realm.empty() || challenge.nonce.empty()) return std::nullopt;
+    return challenge;
+}
+
+// The Authorization header ffmpeg and live555 (VLC) send: RFC 2617 without qop, since the
+// challenge offers none, over the full request URI; or with qop=auth as some clients always do.
+std::string digest_authorization(const std::string& username, const std::string& password,
+                                 const DigestChallenge& challenge, const std::string& method, const std::string& uri,
+                                 bool with_qop = false) {
+    const std::string secret = md5_hex(username + ":" + challenge.realm + ":" + password);
+    const std::string exchange = md5_hex(method + ":" + uri);
+    const std::string response =
+        with_qop ? md5_hex(secret + ":" + challenge.nonce + ":00000001:0a4f113b:auth:" + exchange)
+                 : md5_hex(secret + ":" + challenge.nonce + ":" + exchange);
+    return "Authorization: Digest username=\"" + username + "\", realm=\"" + challenge.realm + "\", nonce=\"" +
+           challenge.nonce + "\", uri=\"" + uri + "\", response=\"" + response + "\"" +
+           (with_qop ? ", qop=auth, nc=00000001, cnonce=\"0a4f113b\"" : "") + "\r\n";
+}
+
+std::string describe(const std::string& uri, int cseq, const std::string& authorization = {}) {
+    return "DESCRIBE " + uri + " RTSP/1.0\r\nCSeq: " + std::to_string(cseq) + "\r\nAccept: application/sdp\r\n" +
+           authorization + "\r\n";
+}
+
+struct HttpsAnswer {
+    std::string text;
+    std::string certificate_subject;
+};
+
+// One GET over TLS, the way a browser that was told to accept the self-signed certificate does it.
+std::optional<HttpsAnswer> https_get(const char* address, int port, const std::string& path) {
+    Client client(address, port);
+    if (!client.connected()) return std::nullopt;
+    const std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+    SSL_CTX_set_verify(context.get(), SSL_VERIFY_NONE, nullptr);
+    const std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(context.get()), SSL_free);
+    SSL_set_fd(ssl.get(), client.fd());
+    if (SSL_connect(ssl.get()) != 1) return std::nullopt;
+    HttpsAnswer answer;
+    const std::unique_ptr<X509, decltype(&X509_free)> certificate(SSL_get1_peer_certificate(ssl.get()), X509_free);
+    if (certificate) {
+        char subject[256];
+        X509_NAME_oneline(X509_get_subject_name(certificate.get()), subject, sizeof subject);
+        answer.certificate_subject = subject;
+    }
+    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: " + address + "\r\n\r\n";
+    if (SSL_write(ssl.get(), request.data(), static_cast<int>(request.size())) <= 0) return std::nullopt;
+    char chunk[4096];
+    for (int received; (received = SSL_read(ssl.get(), chunk, sizeof chunk)) > 0;)
+        answer.text.append(chunk, static_cast<std::size_t>(received));
+    return answer;
+}
+
+// An ONVIF Device service client for the device without authentication.
+class OnvifClient {
+  public:
+    explicit OnvifClient(const std::string& address) : soap_(onvif::new_context()), proxy_(soap_) {
+        onvif::use_sitelink_namespaces(soap_);
+        endpoint_ = "http://" + address + "/onvif/device_service";
+        proxy_.soap_endpoint = endpoint_.c_str();
+    }
+    ~OnvifClient() { onvif::release(soap_); }
+    OnvifClient(const OnvifClient&) = delete;
+    OnvifClient& operator=(const OnvifClient&) = delete;
+
+    int set_rtsp_port(int port) {
+        auto* request = soap_new__tds__SetNetworkProtocols(soap_);
+        tt__NetworkProtocol rtsp;
+        rtsp.Name = tt__NetworkProtocolType__RTSP;
+        rtsp.Enabled = true;
+        rtsp.Port = {port};
+        request->NetworkProtocols.push_back(rtsp);
+        _tds__SetNetworkProtocolsResponse response;
+        return proxy_.SetNetworkProtocols(request, response);
+    }
+    int set_address(const std::string& address) {
+        auto* request = soap_new__tds__SetNetworkInterfaces(soap_);
+        request->InterfaceToken = "eth0";
+        auto* ipv4 = soap_new_tt__IPv4NetworkInterfaceSetConfiguration(soap_);
+        tt__PrefixedIPv4Address manual;
+        manual.Address = address;
+        manual.PrefixLength = 8;
+        ipv4->Manual.push_back(manual);
+        request->NetworkInterface.IPv4 = ipv4;
+        _tds__SetNetworkInterfacesResponse response;
+        return proxy_.SetNetworkInterfaces(request, response);
+    }
+    int reboot() {
+        _tds__SystemReboot request;
+        _tds__SystemRebootResponse response;
+        return proxy_.SystemReboot(&request, response);
+    }
+
+  private:
+    struct soap* soap_;
+    DeviceBindingProxy proxy_;
+    std::string endpoint_;
+};
+
+constexpr const char* kCamera = "127.0.0.2";
+constexpr const char* kStreamUri = "rtsp://127.0.0.2:554/stream1";
+
+// Three devices: a camera with two users; one whose RTSP is disabled and whose HTTPS port is its
+// ONVIF port (so neither gets a listener); and one without authentication that tests move around.
+constexpr const char* kLoopbackSite = R"({
+    "interface": "lo", "add_addresses": false,
+    "devices": [
+        {"address": "127.0.0.2", "manufacturer": "Acme & Co", "model": "Cam-X", "serial": "SER123",
+         "users": [{"username": "admin", "password": "s3cret"},
+                   {"username": "viewer", "password": "look", "level": "User"}]},
+        {"address": "127.0.0.3", "protocols": {"rtsp": 0, "https": 80}},
+        {"address": "127.0.0.4", "auth": "none", "reboot_s": 1.0}
+    ] })";
+
+class SimulatorOnLoopback : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        const std::string failure = enter_private_network();
+        if (!failure.empty()) GTEST_SKIP() << "needs a network namespace of its own: " << failure;
+        ready_file_ = ::testing::TempDir() + "simcam-ready-" + std::to_string(getpid());
+        std::filesystem::remove(ready_file_);
+        simulator_ = std::make_unique<Simulator>(parse_config(kLoopbackSite), ready_file_);
+        runner_ = std::thread([this] {
+            try {
+                simulator_->run();
+            } catch (const std::exception& error) {
+                failure_ = error.what();
+            }
+            finished_ = true;
+        });
+        ASSERT_TRUE(eventually([this] { return finished_ || std::filesystem::exists(ready_file_); }));
+        ASSERT_FALSE(finished_) << "simulator failed: " << failure_;
+    }
+    void TearDown() override {
+        if (!simulator_) return;
+        simulator_->stop();
+        runner_.join();
+        simulator_.reset();
+        std::filesystem::remove(ready_file_);
+    }
+
+    std::string ready_file_;
+    std::unique_ptr<Simulator> simulator_;
+    std::thread runner_;
+    std::atomic<bool> finished_{false};
+    std::string failure_;  // written by the runner before finished_
+};
+
+TEST_F(SimulatorOnLoopback, RtspOptionsEchoesCSeqAndListsMethods) {
+    Client client(kCamera, 554);
+    ASSERT_TRUE(client.connected());
+    client.send_text("OPTIONS " + std::string(kStreamUri) + " RTSP/1.0\r\nCSeq: 42\r\nUser-Agent: test\r\n\r\n");
+    const std::string answer = client.read_answer();
+    EXPECT_EQ(answer.rfind("RTSP/1.0 200 OK\r\n", 0), 0u) << answer;
+    EXPECT_NE(answer.find("\r\nCSeq: 42\r\n"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("\r\nPublic: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n"), std::string::npos) << answer;
+}
+
+TEST_F(SimulatorOnLoopback, RtspDescribeWithoutCredentialsGetsDigestChallenge) {
+    Client client(kCamera, 554);
+    ASSERT_TRUE(client.connected());
+    client.send_text(describe(kStreamUri, 2));
+    const std::string answer = client.read_answer();
+    EXPECT_EQ(answer.rfind("RTSP/1.0 401 Unauthorized\r\n", 0), 0u) << answer;
+    EXPECT_NE(answer.find("\r\nCSeq: 2\r\n"), std::string::npos) << answer;
+    const auto challenge = challenge_in(answer);
+    ASSERT_TRUE(challenge) << answer;
+    EXPECT_EQ(challenge->realm, "Acme & Co_SER123");  // the same realm as the device's ONVIF Digest
+    EXPECT_EQ(answer.find("application/sdp"), std::string::npos) << answer;
+}
+
+TEST_F(SimulatorOnLoopback, RtspDescribeWithDigestGetsSdp) {
+    Client client(kCamera, 554);
+    ASSERT_TRUE(client.connected());
+    // Like ffmpeg: DESCRIBE, 401, the same DESCRIBE with credentials on the same connection.
+    client.send_text(describe(kStreamUri, 2));
+    const auto challenge = challenge_in(client.read_answer());
+    ASSERT_TRUE(challenge);
+    client.send_text(describe(kStreamUri, 3, digest_authorization("admin", "s3cret", *challenge, "DESCRIBE", kStreamUri)));
+    const std::string answer = client.read_answer();
+    ASSERT_EQ(answer.rfind("RTSP/1.0 200 OK\r\n", 0), 0u) << answer;
+    EXPECT_NE(answer.find("\r\nCSeq: 3\r\n"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("\r\nContent-Type: application/sdp\r\n"), std::string::npos) << answer;
+    const std::string sdp = answer.substr(answer.find("\r\n\r\n") + 4);
+    EXPECT_EQ(sdp.rfind("v=0\r\n", 0), 0u) << sdp;
+    EXPECT_NE(sdp.find("\r\nm=video 0 RTP/AVP 96\r\n"), std::string::npos) << sdp;
+    EXPECT_NE(sdp.find("\r\na=rtpmap:96 H264/90000\r\n"), std::string::npos) << sdp;
+
+    // Any user level may watch, and the second profile's path is found as well.
+    const std::string substream = "rtsp://127.0.0.2:554/stream2";
+    client.send_text(
+        describe(substream, 4, digest_authorization("viewer", "look", *challenge, "DESCRIBE", substream, true)));
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 200 OK\r\n", 0), 0u);
+}
+
+TEST_F(SimulatorOnLoopback, RtspDescribeWithWrongCredentialsIsRefused) {
+    Client client(kCamera, 554);
+    ASSERT_TRUE(client.connected());
+    client.send_text(describe(kStreamUri, 1));
+    const auto challenge = challenge_in(client.read_answer());
+    ASSERT_TRUE(challenge);
+    client.send_text(describe(kStreamUri, 2, digest_authorization("admin", "wrong", *challenge, "DESCRIBE", kStreamUri)));
+    std::string answer = client.read_answer();
+    EXPECT_EQ(answer.rfind("RTSP/1.0 401 Unauthorized\r\n", 0), 0u) << answer;
+    EXPECT_TRUE(challenge_in(answer)) << answer;
+    EXPECT_EQ(answer.find("application/sdp"), std::string::npos) << answer;
+
+    client.send_text(describe(kStreamUri, 3, digest_authorization("nobody", "s3cret", *challenge, "DESCRIBE", kStreamUri)));
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 401 ", 0), 0u);
+    // A nonce the device never issued does not verify, even with the right password.
+    const DigestChallenge made_up{challenge->realm, "0123456789abcdef"};
+    client.send_text(describe(kStreamUri, 4, digest_authorization("admin", "s3cret", made_up, "DESCRIBE", kStreamUri)));
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 401 ", 0), 0u);
+    client.send_text(describe(kStreamUri, 5, "Authorization: Basic " + base64_encode("admin:wrong") + "\r\n"));
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 401 ", 0), 0u);
+}
+
+TEST_F(SimulatorOnLoopback, RtspBasicCredentialsUnknownPathsAndUnservedMethods) {
+    Client client(kCamera, 554);
+    ASSERT_TRUE(client.connected());
+    const std::string basic = "Authorization: Basic " + base64_encode("admin:s3cret") + "\r\n";
+    client.send_text(describe(kStreamUri, 1, basic));
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 200 OK\r\n", 0), 0u);
+    client.send_text(describe("rtsp://127.0.0.2:554/no-such-stream", 2, basic));
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 404 Not Found\r\nCSeq: 2\r\n", 0), 0u);
+    client.send_text("SETUP " + std::string(kStreamUri) + "/track1 RTSP/1.0\r\nCSeq: 3\r\n\r\n");
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 455 Method Not Valid in This State\r\nCSeq: 3\r\n", 0), 0u);
+    client.send_text("ANNOUNCE " + std::string(kStreamUri) + " RTSP/1.0\r\nCSeq: 4\r\nContent-Length: 5\r\n\r\nv=0\r\n");
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 405 Method Not Allowed\r\nCSeq: 4\r\n", 0), 0u);
+    // The body of the refused request was skipped, not taken for the next request.
+    client.send_text("OPTIONS * RTSP/1.0\r\nCSeq: 5\r\n\r\n");
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 200 OK\r\nCSeq: 5\r\n", 0), 0u);
+}
+
+TEST_F(SimulatorOnLoopback, RtspGarbageGets400AndTheSimulatorGoesOn) {
+    const std::string garbage[] = {
+        std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),  // a TLS ClientHello
+        "GET / HTTP/1.1\r\nHost: 127.0.0.2\r\n\r\n",                        // HTTP, not RTSP
+        "OPTIONS * RTSP/1.0\r\n\r\n",                                       // no CSeq
+        "OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nno colon here\r\n\r\n",
+        "DESCRIBE rtsp://127.0.0.2/stream1 RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999999\r\n\r\n",
+        "OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nX-Padding: " + std::string(9000, 'a'),  // over the 8 KiB limit
+    };
+    for (const auto& text : garbage) {
+        Client client(kCamera, 554);
+        ASSERT_TRUE(client.connected());
+        client.send_text(text);
+        EXPECT_EQ(client.read_answer(), "RTSP/1.0 400 Bad Request\r\n\r\n") << text.substr(0, 40);
+        EXPECT_TRUE(client.closed_by_server()) << text.substr(0, 40);
+    }
+    Client client(kCamera, 554);
+    ASSERT_TRUE(client.connected());
+    client.send_text("OPTIONS * RTSP/1.0\r\nCSeq: 9\r\n\r\n");
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 200 OK\r\nCSeq: 9\r\n", 0), 0u);
+}
+
+TEST_F(SimulatorOnLoopback, HttpsPageNamesTheDevice) {
+    const auto page = https_get(kCamera, 443, "/");
+    ASSERT_TRUE(page) << ERR_error_string(ERR_get_error(), nullptr);
+    EXPECT_EQ(page->text.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << page->text;
+    EXPECT_NE(page->text.find("\r\nContent-Type: text/html\r\n"), std::string::npos) << page->text;
+    EXPECT_NE(page->text.find("Acme &amp; Co"), std::string::npos) << page->text;
+    EXPECT_NE(page->text.find("Cam-X"), std::string::npos) << page->text;
+    EXPECT_NE(page->text.find("SER123"), std::string::npos) << page->text;
+    EXPECT_EQ(page->certificate_subject, "/CN=sitelink-simcam");
+
+    const auto missing = https_get(kCamera, 443, "/config");
+    ASSERT_TRUE(missing);
+    EXPECT_EQ(missing->text.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << missing->text;
+}
+
+TEST_F(SimulatorOnLoopback, HttpsRefusesPlainHttpWithoutHarm) {
+    Client client(kCamera, 443);
+    ASSERT_TRUE(client.connected());
+    client.send_text("GET / HTTP/1.1\r\nHost: 127.0.0.2\r\n\r\n");
+    EXPECT_TRUE(client.closed_by_server());
+    EXPECT_TRUE(https_get(kCamera, 443, "/"));
+}
+
+TEST_F(SimulatorOnLoopback, DisabledOrSharedPortsGetNoListener) {
+    EXPECT_TRUE(accepts_connections("127.0.0.3", 80));
+    EXPECT_FALSE(accepts_connections("127.0.0.3", 554));  // RTSP disabled
+    EXPECT_FALSE(accepts_connections("127.0.0.3", 443));  // HTTPS on the ONVIF port: ONVIF keeps it
+}
+
+TEST_F(SimulatorOnLoopback, ListenersFollowPortChangesMovesAndReboots) {
+    const char* const before = "127.0.0.4";
+    const char* const after = "127.0.0.5";
+    ASSERT_TRUE(accepts_connections(before, 554));
+    OnvifClient onvif(before);
+    ASSERT_EQ(onvif.set_rtsp_port(8554), SOAP_OK);
+    EXPECT_TRUE(eventually([&] { return accepts_connections(before, 8554) && !accepts_connections(before, 554); }));
+
+    ASSERT_EQ(onvif.set_address(after), SOAP_OK);
+    EXPECT_TRUE(eventually([&] { return accepts_connections(after, 80); }));
+    for (int port : {80, 443, 8554}) {
+        EXPECT_TRUE(accepts_connections(after, port)) << port;
+        EXPECT_FALSE(accepts_connections(before, port)) << port;
+    }
+    EXPECT_TRUE(https_get(after, 443, "/"));
+
+    OnvifClient moved(after);
+    ASSERT_EQ(moved.reboot(), SOAP_OK);
+    EXPECT_TRUE(eventually([&] { return !accepts_connections(after, 8554) && !accepts_connections(after, 443); }));
+    EXPECT_TRUE(eventually([&] { return accepts_connections(after, 8554) && accepts_connections(after, 443); }));
+    Client client(after, 8554);
+    client.send_text("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+    EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 200 OK\r\n", 0), 0u);
 }
 
 }  // namespace

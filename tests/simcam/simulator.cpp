@@ -17,6 +17,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "rtsp_service.h"
+
 namespace simcam {
 
 namespace {
@@ -32,6 +34,34 @@ constexpr int kSocketTimeoutSeconds = 5;
 
 std::string describe_peer(const sockaddr_in& peer) {
     return format_ipv4(peer.sin_addr) + ":" + std::to_string(ntohs(peer.sin_port));
+}
+
+const char* name_of(Service service) {
+    switch (service) {
+        case Service::Onvif: return "ONVIF";
+        case Service::Rtsp: return "RTSP";
+        case Service::Https: return "HTTPS";
+    }
+    return "?";
+}
+
+// The port `service` should listen on now, 0 for none: disabled, or on a port that a service
+// before it in kServices already has (one socket cannot serve two protocols here). ONVIF stays
+// on the configured port whatever the HTTP protocol setting says.
+int wanted_port(const Device& device, Service service) {
+    const NetworkProtocols protocols = device.network().protocols;
+    const auto port_of = [](const ProtocolSetting& setting) { return setting.enabled ? setting.port : 0; };
+    const int onvif = device.config().port;
+    int rtsp = port_of(protocols.rtsp);
+    if (rtsp == onvif) rtsp = 0;
+    int https = port_of(protocols.https);
+    if (https == onvif || https == rtsp) https = 0;
+    switch (service) {
+        case Service::Onvif: return onvif;
+        case Service::Rtsp: return rtsp;
+        case Service::Https: return https;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -52,7 +82,7 @@ Simulator::~Simulator() {
     stopping_ = true;
     pause_wake_.notify_all();
     workers_.stop();
-    for (const auto& device : devices_.all()) close_listener(*device);
+    for (const auto& device : devices_.all()) close_listeners(*device);
     remove_owned_addresses();
     if (signal_fd_ >= 0) ::close(signal_fd_);
 }
@@ -63,9 +93,8 @@ int Simulator::run() {
                      interface_.name());
     if (config_.add_addresses) add_device_addresses();
     for (const auto& device : devices_.all())
-        if (!open_listener(*device))
-            throw std::runtime_error("device " + device->config().address + ":" +
-                                     std::to_string(device->config().port) + " cannot listen");
+        if (!open_listeners(*device))
+            throw std::runtime_error("device " + device->config().address + " cannot listen on all its ports");
     discovery_.start();
     watch_signals();
     report_ready();
@@ -76,7 +105,7 @@ int Simulator::run() {
     spdlog::info("simcam: stopping, sending Bye for {} devices", devices_.size());
     stopping_ = true;
     pause_wake_.notify_all();
-    for (const auto& device : devices_.all()) close_listener(*device);
+    for (const auto& device : devices_.all()) close_listeners(*device);
     say_goodbye();
     workers_.stop();
     remove_owned_addresses();
@@ -136,11 +165,30 @@ void Simulator::remove_owned_addresses() {
     owned_addresses_.clear();
 }
 
-bool Simulator::open_listener(Device& device) {
+// Opens what should listen and does not, on the ports it should, and closes what should not:
+// one call for start-up, the end of a reboot, a move and a change of protocol ports.
+bool Simulator::open_listeners(Device& device) {
+    bool all_open = true;
+    for (Service service : kServices) {
+        const int port = wanted_port(device, service);
+        const Listener& listener = device.listener(service);
+        if (listener.fd >= 0 && listener.port == port) continue;
+        close_listener(device, service);
+        if (port != 0 && !open_listener(device, service, port)) all_open = false;
+    }
+    return all_open;
+}
+
+void Simulator::close_listeners(Device& device) {
+    for (Service service : kServices) close_listener(device, service);
+}
+
+bool Simulator::open_listener(Device& device, Service service, int port) {
     const in_addr address = device.address();
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        spdlog::error("{}: socket: {}", format_ipv4(address), std::strerror(errno));
+        spdlog::error("{}: {} socket: {}{}", format_ipv4(address), name_of(service), std::strerror(errno),
+                      errno == EMFILE ? " (three listening sockets per device: raise the open file limit)" : "");
         return false;
     }
     const int on = 1;
@@ -148,29 +196,32 @@ bool Simulator::open_listener(Device& device) {
     sockaddr_in local{};
     local.sin_family = AF_INET;
     local.sin_addr = address;
-    local.sin_port = htons(static_cast<std::uint16_t>(device.config().port));
+    local.sin_port = htons(static_cast<std::uint16_t>(port));
     if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 || listen(fd, kListenBacklog) != 0) {
-        spdlog::error("{}:{}: cannot listen: {}", format_ipv4(address), device.config().port, std::strerror(errno));
+        spdlog::error("{}:{}: cannot listen for {}: {}", format_ipv4(address), port, name_of(service),
+                      std::strerror(errno));
         ::close(fd);
         return false;
     }
-    device.listen_fd = fd;
-    loop_.watch(fd, [this, &device](std::uint32_t) { accept_connections(device); });
+    device.listener(service) = Listener{fd, port};
+    loop_.watch(fd, [this, &device, service](std::uint32_t) { accept_connections(device, service); });
     return true;
 }
 
-void Simulator::close_listener(Device& device) {
-    if (device.listen_fd < 0) return;
-    loop_.unwatch(device.listen_fd);
-    ::close(device.listen_fd);
-    device.listen_fd = -1;
+void Simulator::close_listener(Device& device, Service service) {
+    Listener& listener = device.listener(service);
+    if (listener.fd < 0) return;
+    loop_.unwatch(listener.fd);
+    ::close(listener.fd);
+    listener = Listener{};
 }
 
-void Simulator::accept_connections(Device& device) {
-    for (int i = 0; i < kAcceptBurst && device.listen_fd >= 0; ++i) {
+void Simulator::accept_connections(Device& device, Service service) {
+    const Listener& listener = device.listener(service);
+    for (int i = 0; i < kAcceptBurst && listener.fd >= 0; ++i) {
         sockaddr_in peer{};
         socklen_t length = sizeof peer;
-        const int fd = accept4(device.listen_fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC);
+        const int fd = accept4(listener.fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC);
         if (fd < 0) return;  // EAGAIN: no more waiting
         // Bounded waits, so a client that connects and goes quiet frees its worker.
         const timeval timeout{kSocketTimeoutSeconds, 0};
@@ -178,9 +229,17 @@ void Simulator::accept_connections(Device& device) {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
         const int on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-        workers_.submit({fd, describe_peer(peer), [this, &device](int connection, const std::string& who) {
-                             serve_connection(connection, device, *this, who);
+        workers_.submit({fd, describe_peer(peer), [this, &device, service](int connection, const std::string& who) {
+                             serve(connection, device, service, who);
                          }});
+    }
+}
+
+void Simulator::serve(int fd, Device& device, Service service, const std::string& peer) {
+    switch (service) {
+        case Service::Onvif: serve_connection(fd, device, *this, peer); return;
+        case Service::Rtsp: serve_rtsp_connection(fd, device, peer); return;
+        case Service::Https: serve_https_connection(fd, device, tls_, peer); return;
     }
 }
 
@@ -204,7 +263,7 @@ void Simulator::move_address(Device& device, Ipv4Assignment to) {
                           std::strerror(rc));
             return;
         }
-        close_listener(device);
+        close_listeners(device);
         // Deleting the primary address would take every secondary in its subnet (the other
         // devices) with it unless they get promoted.
         interface_.enable_promote_secondaries();
@@ -220,7 +279,7 @@ void Simulator::move_address(Device& device, Ipv4Assignment to) {
         devices_.move(device, from.address, to.address);
     }
     device.commit_address(to);
-    if (!device.is_silent() && device.listen_fd < 0) open_listener(device);
+    if (!device.is_silent()) open_listeners(device);
     spdlog::info("simcam: device {} moved to {}/{}", old_text, new_text, to.prefix);
 }
 
@@ -229,7 +288,7 @@ void Simulator::reboot(Device& device) {
         if (device.is_silent()) return;  // already rebooting
         spdlog::info("simcam: device {} reboots for {} s", format_ipv4(device.address()), device.config().reboot_s);
         device.begin_reboot();
-        close_listener(device);
+        close_listeners(device);
         const auto downtime = std::chrono::duration_cast<EventLoop::Clock::duration>(
             std::chrono::duration<double>(device.config().reboot_s));
         loop_.run_after(downtime, [this, &device] { finish_reboot(device); });
@@ -239,9 +298,16 @@ void Simulator::reboot(Device& device) {
 void Simulator::finish_reboot(Device& device) {
     if (auto pending = device.take_pending_address()) move_address(device, *pending);
     device.end_reboot();
-    if (device.listen_fd < 0) open_listener(device);
+    open_listeners(device);
     spdlog::info("simcam: device {} is back", format_ipv4(device.address()));
     discovery_.send_hello(device);
+}
+
+void Simulator::protocols_changed(Device& device) {
+    // A rebooting device opens its listeners, on the new ports, when it comes back.
+    loop_.post([this, &device] {
+        if (!device.is_silent()) open_listeners(device);
+    });
 }
 
 void Simulator::pause(std::chrono::milliseconds duration) {

@@ -7,6 +7,10 @@
       line "match SRC_IP XADDRS" per distinct EndpointReference whose RelatesTo is our MessageID.
   probes.py dhcp IFNAME [SECONDS]
       DHCPDISCOVER on IFNAME (broadcast); prints "offer IP server SERVER_IP" for the first DHCPOFFER.
+  probes.py rtsp HOST PORT
+      RTSP OPTIONS rtsp://HOST:PORT/ with CSeq 7; prints the status line and the CSeq answered.
+  probes.py https HOST PORT
+      TLS (certificate not checked: cameras use self-signed ones), GET /; prints the status line.
 """
 import os
 import random
@@ -103,10 +107,31 @@ def dhcp(ifname, seconds):
     return 1
 
 
+def rtsp(host, port):
+    with socket.create_connection((host, port), timeout=5) as s:
+        s.sendall(("OPTIONS rtsp://%s:%d/ RTSP/1.0\r\nCSeq: 7\r\n\r\n" % (host, port)).encode())
+        answer = s.recv(4096).decode("latin-1")
+    lines = answer.split("\r\n")
+    cseq = [l.split(":", 1)[1].strip() for l in lines if l.lower().startswith("cseq:")]
+    print(lines[0], "CSeq", cseq[0] if cseq else "-")
+
+
+def https(host, port):
+    import ssl
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection((host, port), timeout=5) as raw, context.wrap_socket(raw) as s:
+        s.sendall(("GET / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host).encode())
+        print(s.recv(4096).decode("latin-1").split("\r\n")[0])
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "wsd":
         wsd(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None,
             float(sys.argv[4]) if len(sys.argv) > 4 else 2.0)
+    elif len(sys.argv) == 4 and sys.argv[1] in ("rtsp", "https"):
+        (rtsp if sys.argv[1] == "rtsp" else https)(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) >= 3 and sys.argv[1] == "dhcp":
         sys.exit(dhcp(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 3.0))
     else:

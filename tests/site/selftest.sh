@@ -1,9 +1,10 @@
 #!/bin/bash
 # selftest.sh - proves every part of the simulated job site (tests/site/sitesim) with real clients.
 #
-# Brings up five sites side by side with unique prefixes (main full site, secure mode, CGNAT, lan
-# profile, hairpin), runs the checks, tears everything down (also on failure or interrupt) and ends
-# with the line "N passed, M failed"; exit status 1 on any failure. Needs root. ~20-30 s.
+# Brings up six sites side by side with unique prefixes (main full site, secure mode, CGNAT, lan
+# profile, hairpin, double NAT), runs the checks, tears everything down (also on failure or
+# interrupt) and ends with the line "N passed, M failed"; exit status 1 on any failure. Needs root.
+# ~20-30 s.
 #
 # Environment: SITESIM_BUILD_DIR (where sitesim-wan, sitelink-simcam and agent/sitelink were built; CTest sets it),
 # SITELINK_SIMCAM / SITESIM_WAN_BIN to override the binaries, SELFTEST_PREFIX to choose the prefix base.
@@ -14,8 +15,8 @@ SIM=$HERE/sitesim
 PROBES=$HERE/probes.py
 SITELINK=${SITESIM_BUILD_DIR:-$HERE/../../build}/agent/sitelink
 BASE=${SELFTEST_PREFIX:-st$(($$ % 100000))}
-A=${BASE}a; B=${BASE}b; C=${BASE}c; D=${BASE}d; E=${BASE}e
-SITES="$A $B $C $D $E"
+A=${BASE}a; B=${BASE}b; C=${BASE}c; D=${BASE}d; E=${BASE}e; F=${BASE}f
+SITES="$A $B $C $D $E $F"
 TMP=$(mktemp -d /tmp/sitesim-selftest.XXXXXX)
 pass=0; fail=0
 
@@ -63,18 +64,20 @@ SITESIM_PREFIX=$B SITESIM_SECURE_MODE=yes SITESIM_CAMERAS=1 "$SIM" up >"$TMP/up-
 SITESIM_PREFIX=$C SITESIM_NAT=cgnat SITESIM_CAMERAS=1 "$SIM" up >"$TMP/up-$C.log" 2>&1 & pc=$!
 SITESIM_PREFIX=$D SITESIM_PROFILE=lan "$SIM" up >"$TMP/up-$D.log" 2>&1 & pd=$!
 SITESIM_PREFIX=$E SITESIM_HAIRPIN=1 SITESIM_CAMERAS=1 "$SIM" up >"$TMP/up-$E.log" 2>&1 & pe=$!
-for p in $pa $pb $pc $pd $pe; do wait $p; echo $? >"$TMP/rc-$p"; done
+SITESIM_PREFIX=$F SITESIM_NAT=double SITESIM_CAMERAS=1 "$SIM" up >"$TMP/up-$F.log" 2>&1 & pf=$!
+for p in $pa $pb $pc $pd $pe $pf; do wait $p; echo $? >"$TMP/rc-$p"; done
 up_ok() { local rc; rc=$(cat "$TMP/rc-$1"); [ "$rc" = 0 ] || cat "$2"; [ "$rc" = 0 ]; }
 check "up: full site ($A)" up_ok $pa "$TMP/up-$A.log"
 check "up: secure mode site ($B)" up_ok $pb "$TMP/up-$B.log"
 check "up: cgnat site ($C)" up_ok $pc "$TMP/up-$C.log"
 check "up: lan profile site ($D)" up_ok $pd "$TMP/up-$D.log"
 check "up: hairpin (iptables miniupnpd) site ($E)" up_ok $pe "$TMP/up-$E.log"
+check "up: double NAT site ($F)" up_ok $pf "$TMP/up-$F.log"
 if [ "$(cat "$TMP/rc-$pa")" != 0 ]; then
     echo "selftest: the main site did not come up; skipping the remaining checks"
     echo "$pass passed, $fail failed"; exit 1
 fi
-echo "     (5 sites up side by side in $(( ($(date +%s%N) - t_up) / 1000000 )) ms)"
+echo "     (6 sites up side by side in $(( ($(date +%s%N) - t_up) / 1000000 )) ms)"
 
 IGD=$(envof $A SITESIM_IGD_DESC); PUB=$(envof $A SITESIM_PUBLIC_IP); WANH=$(envof $A SITESIM_WAN_HOST); GW=$(envof $A SITESIM_LAN_GW)
 ZONE=$(envof $A SITESIM_ZONE); KEY=$(envof $A SITESIM_TSIG_KEYFILE); DEVS=$(envof $A SITESIM_DEVICES_JSON)
@@ -199,6 +202,23 @@ check "cgnat: the internet sees the ISP's address" sh -c "
     [ \"\$(SITESIM_PREFIX=$C $SIM exec agent curl -sS -m3 http://$WANH/ip)\" = '$(envof $C SITESIM_PUBLIC_IP)' ]"
 check "cgnat: port mapping refused by miniupnpd" sh -c "
     SITESIM_PREFIX=$C $SIM exec agent upnpc -u $IGD -a $(envof $C SITESIM_AGENT_IP) 8092 18092 TCP | grep 'failed with code 501'"
+FWAN=$(envof $F SITESIM_ROUTER_WAN_IP); FPUB=$(envof $F SITESIM_PUBLIC_IP)
+check "double: router WAN 192.168.1.2, gateway the modem (isp)" sh -c "
+    [ '$FWAN' = 192.168.1.2 ] && [ '$(envof $F SITESIM_NS_ISP)' = '$F-isp' ] && [ '$(envof $F SITESIM_NAT)' = double ] &&
+    SITESIM_PREFIX=$F $SIM exec router ip -4 -o addr show dev wan0 | grep -q ' $FWAN/24 ' &&
+    SITESIM_PREFIX=$F $SIM exec router ip route show default | grep -q '^default via 192.168.1.1 dev wan0' &&
+    SITESIM_PREFIX=$F $SIM exec isp ip -4 -o addr show dev eth0 | grep -q ' $FPUB/24 '"
+check "double: IGD reports no usable external address" sh -c "
+    SITESIM_PREFIX=$F $SIM exec agent upnpc -u $IGD -s 2>&1 | grep -E '^GetExternalIPAddress failed|^ExternalIPAddress = \$'"
+check "double: the internet sees the modem's address" sh -c "
+    [ \"\$(SITESIM_PREFIX=$F $SIM exec agent curl -sS -m3 http://$WANH/ip)\" = '$FPUB' ]"
+check "double: port mapping refused by miniupnpd" sh -c "
+    SITESIM_PREFIX=$F $SIM exec agent upnpc -u $IGD -a $(envof $F SITESIM_AGENT_IP) 8092 18092 TCP | grep 'failed with code 501'"
+check "double: wan-ip changes the modem's public address" sh -c "
+    SITESIM_PREFIX=$F $SIM wan-ip 172.32.77.9 &&
+    [ \"\$(SITESIM_PREFIX=$F $SIM exec agent curl -sS -m3 http://$WANH/ip)\" = 172.32.77.9 ] &&
+    SITESIM_PREFIX=$F $SIM env | grep -qx SITESIM_PUBLIC_IP=172.32.77.9 &&
+    SITESIM_PREFIX=$F $SIM env | grep -qx SITESIM_ROUTER_WAN_IP=192.168.1.2"
 check "lan profile: no WAN namespace, WS-Discovery finds 5" sh -c "
     ! ip netns list | grep -q '^$D-wan ' && [ -z \"\$(SITESIM_PREFIX=$D $SIM env | grep SITESIM_WAN_HOST)\" ] &&
     SITESIM_PREFIX=$D $SIM exec agent $PROBES wsd $(envof $D SITESIM_AGENT_IP) - 2 | grep -qx matches=5"
@@ -227,8 +247,8 @@ check "dyndns2 after the change: good with the new address" ddns_is "good 45.77.
 # ------------------------------------------------------------------ teardown
 check "status lists the running site" sh -c "SITESIM_PREFIX=$A $SIM status | grep -q '^$A-agent'"
 teardown
-check "down removes every namespace and /etc/netns dir of all 5 sites" sh -c "
-    ! ip netns list | grep -Eq '^($A|$B|$C|$D|$E)-' && ! ls -d /etc/netns/$BASE* 2>/dev/null | grep -q ."
+check "down removes every namespace and /etc/netns dir of all 6 sites" sh -c "
+    ! ip netns list | grep -Eq '^($A|$B|$C|$D|$E|$F)-' && ! ls -d /etc/netns/$BASE* 2>/dev/null | grep -q ."
 check "down is idempotent" sh -c "SITESIM_PREFIX=$A $SIM down && SITESIM_PREFIX=$A $SIM down"
 
 echo "$pass passed, $fail failed"

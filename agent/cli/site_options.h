@@ -1,0 +1,33 @@
+// Options every command that works on a saved site shares: --site, --user, --timeout-ms, --json.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "onvif_client/session.h"
+#include "site/site_db.h"
+
+namespace sitelink::cli {
+
+// Exit code when some of a batch was done and some was not.
+constexpr int kPartial = 3;
+
+struct SiteOptions {
+    std::string site = "default";
+    std::string user;
+    int timeout_ms = 5000;
+    bool json = false;
+};
+
+void add_site_options(CLI::App* cmd, SiteOptions& o, bool needs_user);
+Result<std::unique_ptr<site::SiteDb>> open_site(const SiteOptions& o);
+// The ONVIF credentials for the site's devices: none without --user, else the password from
+// SITELINK_PASSWORD or a prompt.
+Result<std::optional<onvif_client::Credentials>> credentials(const SiteOptions& o);
+// " --site NAME" when the site is not the default one, for the commands Sitelink suggests.
+std::string site_argument(const SiteOptions& o);
+
+}  // namespace sitelink::cli
