@@ -382,6 +382,10 @@ http.server.ThreadingHTTPServer(('10.88.0.2', int(sys.argv[1])), Handler).serve_
                 break;
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+    // The same binary failing on a small malformed answer: what sitelink needs anyway (much more
+    // under the sanitizers, and more with every library linked in).
+    const long baseline_kb = sitelink({"inspect", device("garbled").address, "--user", "admin"}).max_rss_kb;
+    constexpr long kMarginKb = 24 * 1024;  // well under the 50 MB answer
     for (const char* port : {"8001", "8002"}) {
         const auto started = std::chrono::steady_clock::now();
         auto r = sitelink({"inspect", std::string("10.88.0.2:") + port, "--user", "admin", "--timeout-ms", "5000"});
@@ -391,7 +395,8 @@ http.server.ThreadingHTTPServer(('10.88.0.2', int(sys.argv[1])), Handler).serve_
         EXPECT_NE(r.err.find(std::string(port) == "8001" ? "larger than the 4 MB" : "wrong type"), std::string::npos)
             << port << ": the entity must stay unexpanded and the size limit must be named: " << r.err;
         EXPECT_LT(elapsed, std::chrono::seconds(3)) << port;
-        EXPECT_LT(r.max_rss_kb, 64 * 1024) << port << ": the answer must not be buffered whole";
+        EXPECT_LT(r.max_rss_kb, baseline_kb + kMarginKb) << port << ": the answer must not be buffered whole (baseline "
+                                                         << baseline_kb << " kB)";
     }
 }
 

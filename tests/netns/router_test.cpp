@@ -167,7 +167,8 @@ TEST(RouterSite, PublicSiteForwardsEveryServiceAndUndoesOnlyItsOwn) {
     // Applying again changes nothing.
     auto again = site.sitelink_cmd({"forward", "apply", "--json"});
     ASSERT_EQ(again.exit_code, 0) << again.err;
-    for (const auto& r : json::parse(again.out)["rules"]) EXPECT_EQ(r["state"], "kept") << r.dump();
+    const json kept = json::parse(again.out)["rules"];
+    for (const auto& r : kept) EXPECT_EQ(r["state"], "kept") << r.dump();
 
     // A router restart loses them: status says so, apply puts them back.
     site.router_restart();
@@ -177,7 +178,8 @@ TEST(RouterSite, PublicSiteForwardsEveryServiceAndUndoesOnlyItsOwn) {
     EXPECT_NE(lost.err.find("sitelink forward apply"), std::string::npos) << lost.err;
     auto restored = site.sitelink_cmd({"forward", "apply", "--json"});
     ASSERT_EQ(restored.exit_code, 0) << restored.err;
-    for (const auto& r : json::parse(restored.out)["rules"]) EXPECT_EQ(r["state"], "added") << r.dump();
+    const json readded = json::parse(restored.out)["rules"];
+    for (const auto& r : readded) EXPECT_EQ(r["state"], "added") << r.dump();
     EXPECT_EQ(site.status_json().exit_code, 0);
 
     // Someone maps a port of their own; undo removes exactly Sitelink's five.
