@@ -6,8 +6,35 @@ extern SOAP_NMAC struct Namespace namespaces[];
 
 namespace onvif {
 
+namespace {
+
+// gSOAP takes a Content-Length as it comes, and sizes the buffer for an error answer's body by
+// it: a device sending "Content-Length: -1143" makes it ask malloc for 2^64 - 1143 bytes. Only
+// a plain decimal number passes on to gSOAP's own header parser.
+int (*gsoap_parse_header)(struct soap*, const char*, const char*) = nullptr;
+
+int parse_header(struct soap* soap, const char* key, const char* value) {
+    if (soap_tag_cmp(key, "Content-Length") == 0) {
+        const char* p = value;
+        while (*p == ' ' || *p == '\t') ++p;
+        const char* digits = p;
+        while (*p >= '0' && *p <= '9') ++p;
+        while (*p == ' ' || *p == '\t') ++p;
+        if (p == digits || *p != '\0') return soap->error = SOAP_HTTP_ERROR;
+    }
+    return gsoap_parse_header(soap, key, value);
+}
+
+}  // namespace
+
 struct soap* new_context(int mode, const XmlLimits& limits) {
     struct soap* soap = soap_new1(mode | SOAP_C_UTFSTRING);
+    static const bool hooked = [soap] {
+        gsoap_parse_header = soap->fparsehdr;  // the same default parser in every context
+        return true;
+    }();
+    (void)hooked;
+    soap->fparsehdr = parse_header;
     soap->maxlevel = static_cast<unsigned int>(limits.max_depth);
     soap->recv_maxlength = static_cast<ULONG64>(limits.max_message_bytes);
     use_sitelink_namespaces(soap);

@@ -205,6 +205,7 @@ std::string Session::malformed_reason() const {
         case SOAP_OCCURS: return "the answer lacks a required element";
         case SOAP_UTF_ERROR: return "the answer is not valid UTF-8";
         case SOAP_EMPTY: return "the answer is empty";
+        case SOAP_HTTP_ERROR: return "the answer's HTTP header is invalid";
         default: break;
     }
     const char* reason = soap_fault_string(soap_);
