@@ -100,11 +100,6 @@ bool natural_less(const std::string& a, const std::string& b) {
     return a.size() - i < b.size() - j;
 }
 
-bool matches(const site::SiteDevice& d, const std::string& who) {
-    return who == d.key || who == d.name || who == d.serial || who == d.current.address ||
-           (!d.mac.empty() && normalize_mac(who) == d.mac);
-}
-
 }  // namespace
 
 void to_json(nlohmann::json& j, const SiteNetwork& v) {
@@ -218,7 +213,7 @@ Result<std::vector<site::PlannedAddress>> assign_addresses(const SiteNetwork& ne
     for (const auto& [who, address] : choices.overrides) {
         const PlanInput* input = nullptr;
         for (const auto* candidate : order)
-            if (matches(candidate->device, who)) input = candidate;
+            if (candidate->device.answers_to(who)) input = candidate;
         if (!input)
             return Error{ErrorCode::Usage, who, "no device on this site matches '" + who + "' (use a name, MAC, serial or address)", ""};
         const auto& d = input->device;

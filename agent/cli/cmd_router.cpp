@@ -46,13 +46,11 @@ Result<std::string> interface_for(const RouterOptions& o, site::SiteDb* site) {
 std::optional<router::RouterIdentity> saved_router(site::SiteDb& site) {
     auto fact = site.fact("router");
     if (!fact || !fact->has_value()) return std::nullopt;
-    const auto& j = fact->value();
-    router::RouterIdentity id;
-    id.friendly_name = j.value("friendly_name", "");
-    id.manufacturer = j.value("manufacturer", "");
-    id.model = j.value("model", "");
-    id.control_url = j.value("control_url", "");
-    return id;
+    try {
+        return fact->value().get<router::RouterIdentity>();
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt;  // a damaged record only costs the family match: the generic guide
+    }
 }
 
 Result<const RouterProfile*> guide_profile(const Profiles& profiles, const RouterOptions& o, const std::optional<router::RouterIdentity>& router) {

@@ -43,13 +43,8 @@ constexpr DeniedPort kDenied[] = {
     {9530, "a debug service in some recorder firmware"},
 };
 
-bool names(const site::SiteDevice& d, const std::string& who) {
-    return who == d.key || who == d.name || who == d.serial || who == d.current.address ||
-           (!d.mac.empty() && normalize_mac(who) == d.mac);
-}
-
 bool names_any(const site::SiteDevice& d, const std::set<std::string>& who) {
-    return std::any_of(who.begin(), who.end(), [&](const std::string& w) { return names(d, w); });
+    return std::any_of(who.begin(), who.end(), [&](const std::string& w) { return d.answers_to(w); });
 }
 
 struct ExtraPort {
@@ -105,7 +100,7 @@ Result<ForwardPlan> build_forward_plan(const std::vector<DeviceServices>& device
     for (const auto& text : choices.extra) {
         auto extra = parse_extra(text);
         if (!extra) return extra.error();
-        const bool known = std::any_of(devices.begin(), devices.end(), [&](const DeviceServices& d) { return names(d.device, extra->who); });
+        const bool known = std::any_of(devices.begin(), devices.end(), [&](const DeviceServices& d) { return d.device.answers_to(extra->who); });
         if (!known) return Error{ErrorCode::Usage, extra->who, "--add: no such device in this site (name, MAC, serial or address)", ""};
         if (auto why = denied_port(extra->port, extra->protocol); why && !choices.allow_denied.count(extra->port))
             return Error{ErrorCode::Usage, extra->who,
@@ -114,7 +109,7 @@ Result<ForwardPlan> build_forward_plan(const std::vector<DeviceServices>& device
         extras.push_back(*extra);
     }
     for (const auto& who : choices.add_http)
-        if (std::none_of(devices.begin(), devices.end(), [&](const DeviceServices& d) { return names(d.device, who); }))
+        if (std::none_of(devices.begin(), devices.end(), [&](const DeviceServices& d) { return d.device.answers_to(who); }))
             return Error{ErrorCode::Usage, who, "--http: no such device in this site (name, MAC, serial or address)", ""};
 
     ForwardPlan plan;
@@ -167,7 +162,7 @@ Result<ForwardPlan> build_forward_plan(const std::vector<DeviceServices>& device
                 if (std::find(app.roles.begin(), app.roles.end(), d.role) != app.roles.end())
                     want(app.service, app.protocol, app.port, app.purpose);
         for (const auto& extra : extras)
-            if (names(d, extra.who))
+            if (d.answers_to(extra.who))
                 want("port-" + std::to_string(extra.port) + "-" + (extra.protocol == "TCP" ? "tcp" : "udp"), extra.protocol, extra.port,
                      "added by the installer");
 

@@ -179,6 +179,7 @@ void to_json(nlohmann::json& j, const ForwardRule& v);
 void from_json(const nlohmann::json& j, ForwardRule& v);
 void to_json(nlohmann::json& j, const PortMapping& v);
 void to_json(nlohmann::json& j, const RouterIdentity& v);
+void from_json(const nlohmann::json& j, RouterIdentity& v);
 void to_json(nlohmann::json& j, const RouterStatus& v);
 
 }  // namespace sitelink::router

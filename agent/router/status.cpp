@@ -303,6 +303,17 @@ void to_json(nlohmann::json& j, const RouterIdentity& v) {
          {"igd_version", v.igd_version}, {"our_address", v.our_address}};
 }
 
+void from_json(const nlohmann::json& j, RouterIdentity& v) {
+    v.friendly_name = j.value("friendly_name", "");
+    v.manufacturer = j.value("manufacturer", "");
+    v.model = j.value("model", "");
+    v.description_url = j.value("description_url", "");
+    v.control_url = j.value("control_url", "");
+    v.service_type = j.value("service_type", "");
+    v.igd_version = j.value("igd_version", 1);
+    v.our_address = j.value("our_address", "");
+}
+
 void to_json(nlohmann::json& j, const RouterStatus& v) {
     j = {{"interface", v.interface},
          {"router", v.router ? nlohmann::json(*v.router) : nlohmann::json(nullptr)},

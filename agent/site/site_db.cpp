@@ -111,6 +111,10 @@ bool is_final(ChangeState state) {
     return state == ChangeState::Done || state == ChangeState::Failed || state == ChangeState::RolledBack;
 }
 
+bool SiteDevice::answers_to(const std::string& who) const {
+    return who == key || who == name || who == serial || who == current.address || (!mac.empty() && normalize_mac(who) == mac);
+}
+
 std::string SiteDevice::label() const {
     const std::string address = current.address.empty() ? original.address : current.address;
     if (name.empty()) return address.empty() ? key : address;

@@ -44,6 +44,8 @@ struct SiteDevice {
 
     // "Front Door (192.168.1.20)": how messages name the device.
     std::string label() const;
+    // Whether the installer's word for a device (key, name, serial, current address or MAC) means this one.
+    bool answers_to(const std::string& who) const;
 };
 
 // One line of the address plan: what a device's network settings should become.
