@@ -13,13 +13,13 @@ build_pkgs=(
   build-essential cmake pkg-config git
   libcpp-httplib-dev nlohmann-json3-dev gsoap libgsoap-dev libssl-dev zlib1g-dev
   libavahi-compat-libdnssd-dev libminiupnpc-dev libnatpmp-dev libqrencode-dev
-  libsqlite3-dev libsodium-dev libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev libsodium-dev libldns-dev libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libfmt-dev
   clang libclang-rt-14-dev
 )
 site_pkgs=(
   iproute2 nftables iptables miniupnpd miniupnpd-nftables miniupnpc natpmpc
   avahi-daemon avahi-utils dbus bind9 bind9-utils bind9-dnsutils dnsmasq-base
-  curl netcat-openbsd iputils-ping procps python3 util-linux udhcpc
+  curl netcat-openbsd iputils-ping procps python3 util-linux udhcpc openssl
 )
 
 # The simulated router's hairpin-NAT variant needs the iptables flavour of miniupnpd, whose package

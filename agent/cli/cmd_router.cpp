@@ -11,13 +11,7 @@ namespace sitelink::cli {
 
 namespace {
 
-// Asked through the chosen interface to learn the address the internet sees; --ip-echo none skips it.
-constexpr const char* kDefaultIpEcho = "https://api.ipify.org";
-
-struct RouterOptions : SiteOptions {
-    std::string interface;
-    std::string igd;
-    std::string ip_echo = kDefaultIpEcho;
+struct RouterOptions : SiteOptions, RouterAccess {
     std::string router_profile;
     int lease_s = 0;
     bool no_site = false;
@@ -27,20 +21,6 @@ struct ForwardPlanOptions : SiteOptions {
     std::vector<std::string> http, add, exclude;
     std::vector<int> allow_denied;
 };
-
-void add_router_options(CLI::App* cmd, RouterOptions& o) {
-    cmd->add_option("-i,--interface", o.interface, "Interface on the router's LAN (default: the one the site's address plan used)");
-    cmd->add_option("--igd", o.igd, "The router's UPnP root description URL (skips the SSDP search)");
-}
-
-// The interface: --interface, else the one the site's network was learned on.
-Result<std::string> interface_for(const RouterOptions& o, site::SiteDb* site) {
-    if (!o.interface.empty()) return o.interface;
-    if (site != nullptr)
-        if (auto network = site->fact("network"); network && network->has_value() && network->value().contains("interface"))
-            return network->value()["interface"].get<std::string>();
-    return Error{ErrorCode::Usage, "", "choose the interface on the router's LAN with --interface (`sitelink discover` lists them); nothing was sent", ""};
-}
 
 // The router the site last saw, for picking the guide's router family.
 std::optional<router::RouterIdentity> saved_router(site::SiteDb& site) {
@@ -73,14 +53,10 @@ int run_status(const RouterOptions& o) {
         if (!opened) return report_error(opened.error());
         site = std::move(opened.value());
     }
-    auto interface = interface_for(o, site.get());
-    if (!interface) return report_error(interface.error());
-    router::StatusRequest request;
-    request.interface = *interface;
-    if (!o.igd.empty()) request.description_url = o.igd;
-    if (o.ip_echo != "none") request.ip_echo_url = o.ip_echo;
-    std::cerr << "looking for the router's UPnP service on " << *interface << "...\n";
-    auto status = router::router_status(request, site.get());
+    auto request = status_request(o, site.get());
+    if (!request) return report_error(request.error());
+    std::cerr << "looking for the router's UPnP service on " << request->interface << "...\n";
+    auto status = router::router_status(*request, site.get());
     if (!status) return report_error(status.error());
     if (site && status->router)
         if (auto r = site->put_fact("router", *status->router); !r) return report_error(r.error());
@@ -206,7 +182,7 @@ Result<ForwardRun> run_forward(const RouterOptions& o, ForwardAction action) {
     auto site = open_site(o);
     if (!site) return site.error();
     run.site = std::move(site.value());
-    auto interface = interface_for(o, run.site.get());
+    auto interface = interface_for(o.interface, run.site.get());
     if (!interface) return interface.error();
     run.interface = *interface;
     auto outcome = action(*run.site, forward_request(run.interface, o), progress_lines());
@@ -284,7 +260,7 @@ int run_guide(const RouterOptions& o) {
     if (!plan) return report_error(plan.error());
     auto profile = guide_profile(*profiles, o, saved_router(**site));
     if (!profile) return report_error(profile.error());
-    auto interface = interface_for(o, site->get());
+    auto interface = interface_for(o.interface, site->get());
     std::cout << router::manual_guide(plan->rules, **profile, interface ? gateway_of(*interface) : "");
     return 0;
 }
@@ -296,9 +272,8 @@ void add_router(CLI::App& app, int* exit_code) {
     router_cmd->require_subcommand(1);
     auto status = std::make_shared<RouterOptions>();
     auto* status_cmd = router_cmd->add_subcommand("status", "Find the router, read its external address and mappings, say whether forwarding can work");
-    add_router_options(status_cmd, *status);
+    add_router_access(status_cmd, *status, true);
     add_site_options(status_cmd, *status, false);
-    status_cmd->add_option("--ip-echo", status->ip_echo, "What-is-my-IP URL asked through the interface (default " + std::string(kDefaultIpEcho) + "; \"none\" skips it)");
     status_cmd->add_flag("--no-site", status->no_site, "Do not open a site (no check for lost mappings)");
     status_cmd->callback([status, exit_code] { *exit_code = run_status(*status); });
 
@@ -316,7 +291,7 @@ void add_router(CLI::App& app, int* exit_code) {
 
     auto apply = std::make_shared<RouterOptions>();
     auto* apply_cmd = forward->add_subcommand("apply", "Open the planned ports over UPnP, read each back; print a manual guide for what the router refuses");
-    add_router_options(apply_cmd, *apply);
+    add_router_access(apply_cmd, *apply, false);
     add_site_options(apply_cmd, *apply, false);
     apply_cmd->add_option("--lease", apply->lease_s, "Lease in seconds (default 0: as long as the router allows; IGD:2 caps it at a week)")
         ->check(CLI::Range(0, 31536000));
@@ -325,7 +300,7 @@ void add_router(CLI::App& app, int* exit_code) {
 
     auto undo = std::make_shared<RouterOptions>();
     auto* undo_cmd = forward->add_subcommand("undo", "Remove exactly the mappings Sitelink added, and nothing else");
-    add_router_options(undo_cmd, *undo);
+    add_router_access(undo_cmd, *undo, false);
     add_site_options(undo_cmd, *undo, false);
     undo_cmd->add_option("--router-profile", undo->router_profile, "Router family for removing hand-made rules");
     undo_cmd->callback([undo, exit_code] { *exit_code = run_undo(*undo); });

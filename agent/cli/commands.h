@@ -12,5 +12,13 @@ void add_demo(CLI::App& app, int* exit_code);
 void add_address(CLI::App& app, int* exit_code);
 // `router status` and `forward plan|apply|undo|guide`.
 void add_router(CLI::App& app, int* exit_code);
+// `probe-server`: the public end of the reachability check.
+void add_probe_server(CLI::App& app, int* exit_code);
+// `ddns providers|set|update|status`.
+void add_ddns(CLI::App& app, int* exit_code);
+// `keeper run|status`.
+void add_keeper(CLI::App& app, int* exit_code);
+// `verify`: the outside-in checklist.
+void add_verify(CLI::App& app, int* exit_code);
 
 }  // namespace sitelink::cli

@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
     sitelink::cli::add_inspect(app, &exit_code);
     sitelink::cli::add_address(app, &exit_code);
     sitelink::cli::add_router(app, &exit_code);
+    sitelink::cli::add_probe_server(app, &exit_code);
+    sitelink::cli::add_ddns(app, &exit_code);
+    sitelink::cli::add_keeper(app, &exit_code);
+    sitelink::cli::add_verify(app, &exit_code);
     sitelink::cli::add_demo(app, &exit_code);
     try {
         app.parse(argc, argv);

@@ -9,10 +9,14 @@
 namespace sitelink::cli {
 
 Result<std::string> read_password(const std::string& username, const std::string& device) {
-    if (const char* env = std::getenv("SITELINK_PASSWORD")) return std::string(env);
+    return read_secret("Password for " + username + " on " + device + ": ", "SITELINK_PASSWORD");
+}
+
+Result<std::string> read_secret(const std::string& prompt, const char* environment_variable) {
+    if (const char* env = std::getenv(environment_variable)) return std::string(env);
     const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
-    if (tty < 0) return Error{ErrorCode::NoPassword, device, "no terminal to ask on", ""};
-    const std::string prompt = "Password for " + username + " on " + device + ": ";
+    if (tty < 0)
+        return Error{ErrorCode::NoPassword, "", std::string("no terminal to ask on; set ") + environment_variable, ""};
     (void)!::write(tty, prompt.data(), prompt.size());
     termios saved{};
     const bool is_terminal = tcgetattr(tty, &saved) == 0;

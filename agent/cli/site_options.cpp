@@ -25,6 +25,31 @@ Result<std::optional<onvif_client::Credentials>> credentials(const SiteOptions& 
     return std::optional<onvif_client::Credentials>(onvif_client::Credentials{o.user, password.value()});
 }
 
+void add_router_access(CLI::App* cmd, RouterAccess& o, bool with_ip_echo) {
+    cmd->add_option("-i,--interface", o.interface, "Interface on the router's LAN (default: the one the site's address plan used)");
+    cmd->add_option("--igd", o.igd, "The router's UPnP root description URL (skips the SSDP search)");
+    if (with_ip_echo)
+        cmd->add_option("--ip-echo", o.ip_echo, "What-is-my-IP URL asked through the interface (default " + o.ip_echo + "; \"none\" skips it)");
+}
+
+Result<std::string> interface_for(const std::string& chosen, site::SiteDb* site) {
+    if (!chosen.empty()) return chosen;
+    if (site != nullptr)
+        if (auto network = site->fact("network"); network && network->has_value() && network->value().contains("interface"))
+            return network->value()["interface"].get<std::string>();
+    return Error{ErrorCode::Usage, "", "choose the interface on the router's LAN with --interface (`sitelink discover` lists them); nothing was sent", ""};
+}
+
+Result<router::StatusRequest> status_request(const RouterAccess& o, site::SiteDb* site) {
+    auto interface = interface_for(o.interface, site);
+    if (!interface) return interface.error();
+    router::StatusRequest request;
+    request.interface = *interface;
+    if (!o.igd.empty()) request.description_url = o.igd;
+    if (o.ip_echo != "none") request.ip_echo_url = o.ip_echo;
+    return request;
+}
+
 std::string site_argument(const SiteOptions& o) { return o.site == "default" ? "" : " --site " + o.site; }
 
 }  // namespace sitelink::cli

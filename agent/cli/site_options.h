@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "onvif_client/session.h"
+#include "router/router.h"
 #include "site/site_db.h"
 
 namespace sitelink::cli {
@@ -27,6 +28,18 @@ Result<std::unique_ptr<site::SiteDb>> open_site(const SiteOptions& o);
 // The ONVIF credentials for the site's devices: none without --user, else the password from
 // SITELINK_PASSWORD or a prompt.
 Result<std::optional<onvif_client::Credentials>> credentials(const SiteOptions& o);
+// How commands that talk to the router or the internet reach them.
+struct RouterAccess {
+    std::string interface;
+    std::string igd;
+    std::string ip_echo = "https://api.ipify.org";  // what-is-my-IP; "none" skips it
+};
+void add_router_access(CLI::App* cmd, RouterAccess& o, bool with_ip_echo);
+// The interface: the chosen one, else the one the site's network was learned on. Nothing is
+// ever sent on an interface the installer did not choose.
+Result<std::string> interface_for(const std::string& chosen, site::SiteDb* site);
+Result<router::StatusRequest> status_request(const RouterAccess& o, site::SiteDb* site);
+
 // " --site NAME" when the site is not the default one, for the commands Sitelink suggests.
 std::string site_argument(const SiteOptions& o);
 

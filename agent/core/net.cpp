@@ -119,6 +119,13 @@ std::optional<Ipv4> default_gateway(const std::string& interface) {
     return std::nullopt;
 }
 
+UrlParts split_url(const std::string& url) {
+    const auto scheme_end = url.find("://");
+    const auto path_start = scheme_end == std::string::npos ? std::string::npos : url.find('/', scheme_end + 3);
+    if (path_start == std::string::npos) return {url, ""};
+    return {url.substr(0, path_start), url.substr(path_start)};
+}
+
 std::string url_host(const std::string& url) {
     auto start = url.find("://");
     start = start == std::string::npos ? 0 : start + 3;

@@ -53,6 +53,13 @@ std::optional<Ipv4> default_gateway(const std::string& interface);
 
 // Host part of a URL: "http://10.0.0.5:8080/onvif/device_service" -> "10.0.0.5".
 std::string url_host(const std::string& url);
+// "https://api.example.com:8443/client/v4" -> {"https://api.example.com:8443", "/client/v4"}; the
+// path is "" when the URL has none. The split cpp-httplib's clients want (origin, then path).
+struct UrlParts {
+    std::string origin;
+    std::string path;
+};
+UrlParts split_url(const std::string& url);
 // Devices often announce service URLs with a stale or internal host. Keeps the scheme, port and
 // path of service_url but puts in the host of device_url, which Sitelink actually reached.
 std::string on_device_host(const std::string& service_url, const std::string& device_url);

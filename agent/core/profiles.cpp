@@ -17,6 +17,7 @@ namespace fs = std::filesystem;
 
 constexpr int kVendorSchema = 1;
 constexpr int kRouterSchema = 1;
+constexpr int kDdnsSchema = 1;
 
 // Validation failures carry the file and the JSON path of the offending key.
 struct Invalid {
@@ -113,6 +114,28 @@ RouterProfile parse_router(const json& j, const std::string& id) {
     return r;
 }
 
+DdnsProviderProfile parse_ddns_provider(const json& j, const std::string& id) {
+    only_keys(j, "", {"schema", "name", "protocol", "base_url", "hostname_suffix", "username", "secret", "notes"});
+    check_schema(j, kDdnsSchema);
+    DdnsProviderProfile p;
+    p.id = id;
+    p.name = required<std::string>(j, "name", "");
+    p.protocol = required<std::string>(j, "protocol", "");
+    if (p.protocol != "dyndns2" && p.protocol != "duckdns" && p.protocol != "cloudflare" && p.protocol != "rfc2136")
+        throw Invalid{".protocol", "'" + p.protocol + "' is not dyndns2, duckdns, cloudflare or rfc2136"};
+    p.base_url = required<std::string>(j, "base_url", "");
+    if (!p.base_url.empty() && p.base_url.rfind("https://", 0) != 0 && p.base_url.rfind("http://", 0) != 0)
+        throw Invalid{".base_url", "must start with https:// (or be empty)"};
+    if (p.protocol == "rfc2136" && !p.base_url.empty()) throw Invalid{".base_url", "must be empty for rfc2136"};
+    if (j.contains("hostname_suffix")) p.hostname_suffix = lower(required<std::string>(j, "hostname_suffix", ""));
+    if (!p.hostname_suffix.empty() && p.hostname_suffix[0] != '.') throw Invalid{".hostname_suffix", "must start with '.'"};
+    p.username_label = required<std::string>(j, "username", "");
+    p.secret_label = required<std::string>(j, "secret", "");
+    if (p.secret_label.empty()) throw Invalid{".secret", "must say what the secret is"};
+    p.notes = required<std::vector<std::string>>(j, "notes", "");
+    return p;
+}
+
 VendorProfile parse_vendor(const json& j) {
     only_keys(j, "", {"schema", "vendor", "manufacturer_names", "mac_prefixes", "mdns", "app_ports"});
     check_schema(j, kVendorSchema);
@@ -193,6 +216,10 @@ Result<Profiles> load_profiles(const std::string& dir) {
         profiles.routers.push_back(parse_router(j, file.stem().string()));
     });
     if (!routers) return routers.error();
+    auto ddns = load_folder(fs::path(dir) / "ddns", [&](const fs::path& file, const json& j) {
+        profiles.ddns_providers.push_back(parse_ddns_provider(j, file.stem().string()));
+    });
+    if (!ddns) return ddns.error();
     if (profiles.router("generic") == nullptr)
         return Error{ErrorCode::ProfileInvalid, (fs::path(dir) / "routers" / "generic.json").string(),
                      "missing: the manual guide needs a generic router profile", ""};
@@ -214,6 +241,12 @@ const VendorProfile* Profiles::vendor_of(const std::string& manufacturer) const 
 const RouterProfile* Profiles::router(const std::string& id) const {
     for (const auto& r : routers)
         if (r.id == id) return &r;
+    return nullptr;
+}
+
+const DdnsProviderProfile* Profiles::ddns_provider(const std::string& id) const {
+    for (const auto& p : ddns_providers)
+        if (p.id == id) return &p;
     return nullptr;
 }
 

@@ -55,12 +55,26 @@ struct RouterProfile {
     bool matches(const std::string& description) const;
 };
 
+// A DDNS provider: which protocol it speaks, where, and what credentials it takes.
+struct DdnsProviderProfile {
+    std::string id;        // the file name without .json
+    std::string name;      // "No-IP"
+    std::string protocol;  // dyndns2, duckdns, cloudflare, rfc2136
+    std::string base_url;  // the API's base; empty when the installer must give it (generic dyndns2)
+    std::string hostname_suffix;  // names must end so (".duckdns.org"); empty: any full name
+    std::string username_label;   // what the provider calls the user; empty: none is needed
+    std::string secret_label;     // "password", "token", "TSIG key (base64)"
+    std::vector<std::string> notes;
+};
+
 struct Profiles {
     std::vector<VendorProfile> vendors;
     std::vector<RouterProfile> routers;  // sorted by id; always holds "generic"
+    std::vector<DdnsProviderProfile> ddns_providers;  // sorted by id
 
     const VendorProfile* vendor_of(const std::string& manufacturer) const;
     const RouterProfile* router(const std::string& id) const;
+    const DdnsProviderProfile* ddns_provider(const std::string& id) const;
 
     // Every DNS-SD service type to browse, once each.
     std::vector<MdnsServiceProfile> mdns_services() const;

@@ -64,6 +64,8 @@ public:
             if (!there) return finish(rule, previous ? previous->id : 0, "failed", there.error());
             if (there->has_value() && same_target(**there, rule.internal_client, rule.internal_port)) {
                 if (previous) {
+                    const int left = (**there).lease_s;
+                    if (left > 0 && left < request_.renew_within_s) return renew(rule, *previous, left);
                     if (auto r = site_.set_forward_state(previous->id, "added", "already on the router"); !r) return r.error();
                     return finish(rule, 0, "kept", std::nullopt);
                 }
@@ -83,12 +85,10 @@ public:
             if (auto r = site_.set_forward_state(previous->id, "removed", "lost by the router"); !r) return r.error();
         }
 
-        int lease = request_.lease_s;
-        if (igd_.identity().igd_version == 2 && (lease == 0 || lease > kIgd2MaxLeaseSeconds)) lease = kIgd2MaxLeaseSeconds;
         PortMapping wanted{rule.protocol, rule.external_port, rule.internal_client, rule.internal_port,
-                           description_for(site_, rule), true, lease};
+                           description_for(site_, rule), true, lease()};
         auto id = site_.record_forward({0, rule.device_key, rule.service, rule.protocol, rule.external_port, rule.internal_client,
-                                        rule.internal_port, wanted.description, lease, router, "adding", "", ""});
+                                        rule.internal_port, wanted.description, wanted.lease_s, router, "adding", "", ""});
         if (!id) return id.error();
         if (previous && previous->state == "adding")
             if (auto r = site_.set_forward_state(previous->id, "removed", "superseded by entry " + std::to_string(*id)); !r) return r.error();
@@ -172,6 +172,28 @@ public:
     }
 
 private:
+    int lease() const {
+        const int asked = request_.lease_s;
+        return igd_.identity().igd_version == 2 && (asked == 0 || asked > kIgd2MaxLeaseSeconds) ? kIgd2MaxLeaseSeconds : asked;
+    }
+
+    // Asking again for a mapping the router holds for the same host restarts its lease.
+    Result<Done> renew(const ForwardRule& rule, const site::ForwardRecord& record, int left) {
+        if (auto r = site_.set_forward_state(record.id, "adding", "renewing the lease (" + std::to_string(left) + " s left)"); !r)
+            return r.error();
+        say(rule, "renewing", std::to_string(left) + " s of the lease left");
+        const PortMapping wanted{rule.protocol, rule.external_port, rule.internal_client, rule.internal_port, record.description, true,
+                                 lease()};
+        if (auto added = igd_.add(wanted); !added) return finish(rule, record.id, "failed", added.error());
+        auto back = igd_.mapping(rule.external_port, rule.protocol);
+        if (!back) return finish(rule, record.id, "failed", back.error());
+        if (!back->has_value() || !same_target(**back, rule.internal_client, rule.internal_port))
+            return finish(rule, record.id, "failed",
+                          Error{ErrorCode::ChangeNotKept, igd_.identity().label(), "accepted the renewal but does not list the mapping", ""});
+        if (auto r = site_.set_forward_state(record.id, "added", "renewed: " + std::to_string((**back).lease_s) + " s"); !r) return r.error();
+        return finish(rule, 0, "renewed", std::nullopt, "lease now " + std::to_string((**back).lease_s) + " s");
+    }
+
     void say(const ForwardRule& rule, const std::string& step, const std::string& detail = "") {
         if (events_) events_({rule, step, detail});
     }
@@ -239,7 +261,13 @@ Result<ForwardOutcome> apply_forwarding(site::SiteDb& site, const ForwardRequest
     }
 
     Run run(site, *igd, request, events, outcome);
+    const std::string router = igd->identity().control_url;
     for (auto& rule : plan->rules) {
+        if (request.only_added && std::none_of(records->begin(), records->end(), [&](const site::ForwardRecord& r) {
+                return r.device_key == rule.device_key && r.service == rule.service && r.protocol == rule.protocol &&
+                       r.router == router && (r.state == "added" || r.state == "adding");
+            }))
+            continue;
         // Once the router has shown it is in secure mode, rules for other hosts go straight to the guide.
         if (outcome.secure_mode && rule.internal_client != igd->identity().our_address) {
             if (auto r = record_manual(site, rule, *records, "secure mode: set by hand"); !r) return r.error();

@@ -75,6 +75,14 @@ struct RouterStatus {
 // mappings Sitelink added are compared with the router's list (a router restart loses them).
 Result<RouterStatus> router_status(const StatusRequest& request, site::SiteDb* site = nullptr);
 
+// Whether an address can be a site's address on the internet: not private (RFC 1918), not
+// carrier-grade NAT (RFC 6598), not reserved (RFC 6890).
+bool is_public(Ipv4 address);
+
+// The address the site is reached at from outside, for its DDNS name: the router's own (UPnP,
+// then NAT-PMP) when it is public, else the one the internet saw. Empty when neither is known.
+std::string site_external_address(const RouterStatus& status);
+
 // ---------------------------------------------------------------- forwarding plan
 
 // One port to open: a service of a device, reached from outside on external_port.
@@ -134,7 +142,7 @@ Result<ForwardPlan> saved_forward_plan(site::SiteDb& site);
 // ---------------------------------------------------------------- apply, undo, guide
 
 // One rule's way through apply or undo: checking, adding, added, moved (another external port),
-// refused, failed, removing, removed, gone, kept.
+// refused, failed, removing, removed, gone, kept, renewing, renewed.
 struct RuleEvent {
     ForwardRule rule;
     std::string step;
@@ -147,11 +155,15 @@ struct ForwardRequest {
     std::optional<std::string> description_url;
     int lease_s = 0;  // 0: as long as the router allows (IGD:1 permanent, IGD:2 a week, renewed by the keeper)
     std::chrono::milliseconds discovery_wait{2000};
+    // The keeper's pass: only rules Sitelink added on this router are touched (re-added if the
+    // router lost them), and leases with fewer seconds left than renew_within_s are renewed.
+    bool only_added = false;
+    int renew_within_s = 0;
 };
 
 struct RuleResult {
     ForwardRule rule;
-    std::string state;  // added, refused (set it by hand), failed, removed, gone, kept
+    std::string state;  // added, refused (set it by hand), failed, removed, gone, kept, renewed
     std::optional<Error> error;
 };
 

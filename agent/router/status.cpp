@@ -133,15 +133,13 @@ std::optional<Ipv4> resolve(const std::string& host) {
 
 // The site's address as a what-is-my-IP service on the internet sees it, asked through the interface.
 Result<Ipv4> seen_from_outside(const std::string& url, const std::string& interface) {
-    const auto scheme_end = url.find("://");
-    const auto path_start = scheme_end == std::string::npos ? std::string::npos : url.find('/', scheme_end + 3);
-    const std::string origin = url.substr(0, path_start), path = path_start == std::string::npos ? "/" : url.substr(path_start);
+    const auto [origin, path] = split_url(url);
     httplib::Client client(origin);
     if (!client.is_valid()) return Error{ErrorCode::Usage, url, "not an http:// or https:// URL", ""};
     client.set_interface(interface);
     client.set_connection_timeout(kIpEchoTimeout);
     client.set_read_timeout(kIpEchoTimeout);
-    auto answer = client.Get(path);
+    auto answer = client.Get(path.empty() ? "/" : path);
     if (!answer) return Error{ErrorCode::Unreachable, url, "no answer (" + httplib::to_string(answer.error()) + ")", ""};
     if (answer->status != 200) return Error{ErrorCode::MalformedAnswer, url, "answered HTTP " + std::to_string(answer->status), ""};
     std::string body = answer->body.substr(0, 64);
@@ -218,6 +216,14 @@ NatDiagnosis diagnose_nat(bool router_found, const std::optional<Ipv4>& router_e
             silent + (seen_from_outside ? "; the internet sees the site as " + outside : std::string()) + ".",
             "Open the router's internet (WAN) status page: 100.64.x.x is carrier-grade NAT, 10.x, 172.16-31.x or 192.168.x "
             "means a modem in front (double NAT)."};
+}
+
+bool is_public(Ipv4 address) { return !is_cgnat(address) && !is_private(address) && !is_reserved(address); }
+
+std::string site_external_address(const RouterStatus& status) {
+    for (const std::string* candidate : {&status.external_address, &status.natpmp_external_address})
+        if (auto a = Ipv4::parse(*candidate); a && is_public(*a)) return *candidate;
+    return status.public_address;
 }
 
 Result<RouterStatus> router_status(const StatusRequest& request, site::SiteDb* site) {

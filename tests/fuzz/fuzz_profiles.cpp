@@ -1,7 +1,7 @@
-// libFuzzer target: the JSON validation of profiles/vendors/*.json and profiles/routers/*.json.
+// libFuzzer target: the JSON validation of profiles/vendors, profiles/routers and profiles/ddns.
 // load_profiles reads a folder, so each input is written as one file of a per-process temporary
-// profiles folder: a router file when it mentions "family" (every router profile does), else a
-// vendor file.
+// profiles folder: a router file when it mentions "family" (every router profile does), a DDNS
+// provider file when it mentions "protocol" (every one does), else a vendor file.
 // load_profiles must turn every bad file into an Error: a crash or an escaping exception is a bug.
 #include <unistd.h>
 
@@ -24,6 +24,7 @@ const fs::path& profiles_root() {
         if (mkdtemp(templ.data()) == nullptr) std::abort();
         fs::create_directories(fs::path(templ) / "vendors");
         fs::create_directories(fs::path(templ) / "routers");
+        fs::create_directories(fs::path(templ) / "ddns");
         // The smallest valid generic router profile, which load_profiles requires.
         std::ofstream(fs::path(templ) / "routers" / "generic.json")
             << R"({"schema": 1, "family": "Any", "match": [], "admin_url": "http://{gateway}", "menu": ["Port Forwarding"],
@@ -41,18 +42,22 @@ const fs::path& profiles_root() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const fs::path& root = profiles_root();
-    const bool router = std::string_view(reinterpret_cast<const char*>(data), size).find("family") != std::string_view::npos;
+    const std::string_view input(reinterpret_cast<const char*>(data), size);
+    const char* file = input.find("family") != std::string_view::npos     ? "routers/router.json"
+                       : input.find("protocol") != std::string_view::npos ? "ddns/provider.json"
+                                                                          : "vendors/vendor.json";
     std::error_code ec;
-    fs::remove(root / (router ? "vendors/vendor.json" : "routers/router.json"), ec);
+    for (const char* other : {"routers/router.json", "ddns/provider.json", "vendors/vendor.json"}) fs::remove(root / other, ec);
     {
-        std::ofstream out(root / (router ? "routers/router.json" : "vendors/vendor.json"), std::ios::binary | std::ios::trunc);
-        out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+        std::ofstream out(root / file, std::ios::binary | std::ios::trunc);
+        out.write(input.data(), static_cast<std::streamsize>(size));
     }
     const auto profiles = sitelink::load_profiles(root.string());
     if (profiles) {
         std::size_t total = 0;
         for (const auto& s : profiles->mdns_services()) total += s.service.size() + s.txt.size();
         for (const auto& r : profiles->routers) total += r.matches("fuzz router") ? 1 : r.menu.size();
+        for (const auto& p : profiles->ddns_providers) total += p.hostname_suffix.size() + p.notes.size();
         volatile std::size_t sink = total;
         (void)sink;
     }

@@ -3,94 +3,20 @@
 // carries traffic from the phone outside to each camera service, secure mode's manual guide, a
 // router restart that loses the mappings, someone else's mapping left alone, and undo.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
-#include "netlab.h"
+#include "sitesim_site.h"
 
 using nlohmann::json;
 using namespace sitelink::testing;
 
 namespace {
 
-const std::string kPassword = "Forward-Test#1";
+using Site = SimSite;
 
-std::string sitesim() { return std::string(SITELINK_SOURCE_DIR) + "/tests/site/sitesim"; }
-std::string sitelink() { return std::string(SITELINK_BUILD_DIR) + "/agent/sitelink"; }
 std::string probes() { return std::string(SITELINK_SOURCE_DIR) + "/tests/site/probes.py"; }
-
-// Two cameras and a recorder sharing one administrator password, in the site's camera namespace.
-std::string write_cameras(const std::string& path) {
-    json admin = json::array({{{"username", "admin"}, {"password", kPassword}, {"level", "Administrator"}}});
-    json config = {{"devices",
-                    {{{"address", "192.168.77.21"}, {"manufacturer", "AXIS"}, {"model", "P3245-LVE"}, {"name", "Front Door"},
-                      {"auth", "digest"}, {"users", admin}, {"gateway", "192.168.77.1"}},
-                     {{"address", "192.168.77.22"}, {"manufacturer", "AXIS"}, {"model", "M3106"}, {"name", "Yard"},
-                      {"auth", "digest"}, {"users", admin}, {"gateway", "192.168.77.1"}}}}};
-    std::ofstream(path) << config.dump(2);
-    return path;
-}
-
-// One simulated site for the lifetime of the object.
-class Site {
-public:
-    explicit Site(const std::string& tag, std::map<std::string, std::string> options = {}) {
-        const std::string prefix = "slr" + tag + std::to_string(getpid() % 10000);
-        env_ = {{"SITESIM_PREFIX", prefix}, {"SITESIM_BUILD_DIR", SITELINK_BUILD_DIR},
-                {"SITELINK_DATA_DIR", "/tmp/" + prefix + "-data"}, {"SITELINK_PASSWORD", kPassword}};
-        cameras_ = write_cameras("/tmp/" + prefix + "-cameras.json");
-        env_["SITESIM_CAMERAS"] = cameras_;
-        env_.insert(options.begin(), options.end());
-        up_ = run_command({sitesim(), "up"}, env_);
-        auto described = run_command({sitesim(), "env"}, env_);
-        std::istringstream lines(described.out);
-        for (std::string line; std::getline(lines, line);)
-            if (auto eq = line.find('='); eq != std::string::npos) facts_[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-    ~Site() {
-        run_command({sitesim(), "down"}, env_);
-        run_command({"rm", "-rf", env_["SITELINK_DATA_DIR"], cameras_});
-    }
-    const CommandResult& up() const { return up_; }
-    std::string fact(const std::string& name) { return facts_[name]; }
-
-    CommandResult on(const std::string& host, std::vector<std::string> argv) {
-        argv.insert(argv.begin(), {sitesim(), "exec", host});
-        return run_command(argv, env_);
-    }
-    // `sitelink ARGS --site job` on the installer's laptop.
-    CommandResult sitelink_cmd(std::vector<std::string> argv) {
-        argv.insert(argv.begin(), sitelink());
-        argv.insert(argv.end(), {"--site", "job"});
-        return on("agent", argv);
-    }
-    CommandResult status_json() {
-        return sitelink_cmd({"router", "status", "--interface", "eth0", "--ip-echo", fact("SITESIM_WHATISMYIP_URL"), "--json"});
-    }
-    // The devices recorded and their services planned, as an installer would before forwarding.
-    void plan(std::vector<std::string> extra = {}) {
-        auto address = sitelink_cmd({"address", "plan", "--interface", "eth0", "--user", "admin"});
-        ASSERT_EQ(address.exit_code, 0) << address.err;
-        std::vector<std::string> argv = {"forward", "plan", "--user", "admin", "--json"};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        auto forward = sitelink_cmd(argv);
-        ASSERT_EQ(forward.exit_code, 0) << forward.err;
-        plan_ = json::parse(forward.out);
-    }
-    const json& saved_plan() const { return plan_; }
-    void router_restart() { ASSERT_EQ(run_command({sitesim(), "router-restart"}, env_).exit_code, 0); }
-
-private:
-    std::map<std::string, std::string> env_;
-    std::map<std::string, std::string> facts_;
-    std::string cameras_;
-    CommandResult up_;
-    json plan_;
-};
 
 std::string upnpc(Site& site, const std::string& host, std::vector<std::string> args) {
     std::vector<std::string> argv = {"upnpc", "-u", site.fact("SITESIM_IGD_DESC")};

@@ -7,13 +7,14 @@
 # ~20-30 s.
 #
 # Environment: SITESIM_BUILD_DIR (where sitesim-wan, sitelink-simcam and agent/sitelink were built; CTest sets it),
-# SITELINK_SIMCAM / SITESIM_WAN_BIN to override the binaries, SELFTEST_PREFIX to choose the prefix base.
+# SITELINK_SIMCAM / SITESIM_WAN_BIN / SITESIM_SITELINK to override the binaries, SELFTEST_PREFIX to choose
+# the prefix base.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIM=$HERE/sitesim
 PROBES=$HERE/probes.py
-SITELINK=${SITESIM_BUILD_DIR:-$HERE/../../build}/agent/sitelink
+SITELINK=${SITESIM_SITELINK:-${SITESIM_BUILD_DIR:-$HERE/../../build}/agent/sitelink}
 BASE=${SELFTEST_PREFIX:-st$(($$ % 100000))}
 A=${BASE}a; B=${BASE}b; C=${BASE}c; D=${BASE}d; E=${BASE}e; F=${BASE}f
 SITES="$A $B $C $D $E $F"
@@ -171,6 +172,96 @@ nochg_abuse() {
 }
 check "dyndns2 repeated nochg -> abuse (nochg_abuse=2), reset clears" nochg_abuse
 check "dyndns2 request log (/control/requests)" sh -c "SITESIM_PREFIX=$A $SIM exec agent curl -sS -m3 '$DCTL/requests' | grep -q '\"count\":1,'"
+
+# ------------------------------------------------------------------ DuckDNS + Cloudflare API (into bind9)
+DUCK=$(envof $A SITESIM_DUCKDNS_URL); DTOK=$(envof $A SITESIM_DUCKDNS_TOKEN); DZONE=$(envof $A SITESIM_DUCKDNS_ZONE)
+phone_dig() { sx $A phone dig +short "$1" "${2:-A}" | paste -sd,; }   # NAME [TYPE]: the answers, comma-joined
+dig_is() { local got; got=$(phone_dig "$2" "${3:-A}"); echo "dig $2: '$got'"; [ "$got" = "$1" ]; }   # EXPECTED NAME [TYPE]
+duck_is() { # duck_is EXPECTED(comma-joined lines) QUERY
+    local got; got=$(sx $A agent curl -sS -m 5 "$DUCK/update?$2" | paste -sd,); echo "got: $got"; [ "$got" = "$1" ]; }
+check "duckdns OK (ip from the source address), dig sees it" eval '
+    duck_is OK "domains=shop-cams&token=$DTOK" && dig_is "$PUB" shop-cams.$DZONE'
+check "duckdns two domains, explicit ip and ipv6, verbose" eval '
+    duck_is OK,172.32.77.78,2001:db8::7,UPDATED "domains=duck-a,duck-b&token=$DTOK&ip=172.32.77.78&ipv6=2001:db8::7&verbose=true" &&
+    dig_is 172.32.77.78 duck-b.$DZONE && dig_is 2001:db8::7 duck-a.$DZONE AAAA &&
+    duck_is OK,172.32.77.78,,NOCHANGE "domains=duck-a&token=$DTOK&ip=172.32.77.78&verbose=true"'
+check "duckdns KO: wrong token (zone untouched), force-ko, two-label domain" eval '
+    duck_is KO "domains=shop-cams&token=wrong&ip=172.32.77.79" && dig_is "$PUB" shop-cams.$DZONE &&
+    duck_is KO "domains=force-ko&token=$DTOK" && duck_is KO "domains=a.b&token=$DTOK"'
+check "duckdns KO forced once by control endpoint; clear=true empties" eval '
+    dctl "force?provider=duckdns&code=KO" | grep -q forcing &&
+    duck_is KO "domains=duck-b&token=$DTOK&clear=true" && duck_is OK "domains=duck-b&token=$DTOK&clear=true" &&
+    dig_is "" duck-b.$DZONE'
+
+CF=$(envof $A SITESIM_CLOUDFLARE_URL); CFTOK=$(envof $A SITESIM_CLOUDFLARE_TOKEN); CFZONE=$(envof $A SITESIM_CLOUDFLARE_ZONE)
+cf() { # cf METHOD PATH [JSON_BODY] [TOKEN] -> the answer's body in $TMP/cf.json; prints the HTTP status
+    sx $A agent curl -sS -m 5 -X "$1" -H "Authorization: Bearer ${4:-$CFTOK}" -H 'Content-Type: application/json' \
+        ${3:+--data "$3"} -o "$TMP/cf.json" -w '%{http_code}' "$CF$2"
+}
+cfj() { # cfj EXPR: EXPR of the last answer (as r); a tuple prints space-separated
+    /usr/bin/python3 -c "import json,sys; r=json.load(open(sys.argv[1])); v=eval(sys.argv[2])
+print(' '.join(map(str, v)) if isinstance(v, tuple) else v)" "$TMP/cf.json" "$1"
+}
+cf_err() { # cf_err STATUS CODE METHOD PATH [BODY] [TOKEN]: a Cloudflare error answer
+    local want=$1 code=$2 got; shift 2
+    got=$(cf "$@"); cat "$TMP/cf.json"; echo
+    [ "$got" = "$want" ] && [ "$(cfj "r['success'], r['errors'][0]['code']")" = "False $code" ]
+}
+CFZID=$(cf GET "/zones?name=$CFZONE" >/dev/null && cfj "r['result'][0]['id']" 2>/dev/null)
+cf_zone() {
+    echo "zone id '$CFZID'"; [ "$CFZONE" = "$ZONE" ] && [ "$(cf GET "/zones?name=$CFZONE")" = 200 ] &&
+    [ "$(cfj "r['success'], [(z['id'], z['name']) for z in r['result']]")" = "True [('$CFZID', '$ZONE')]" ] &&
+    [ ${#CFZID} = 32 ] && [ "$(cf GET /zones?name=other.example.org)" = 200 ] && [ "$(cfj "r['result']")" = "[]" ]
+}
+check "cloudflare: zone lookup by name (unknown name: empty list)" cf_zone
+cf_create() {
+    [ "$(cf POST "/zones/$CFZID/dns_records" '{"type":"A","name":"cf1.'"$ZONE"'","content":"172.32.77.81","ttl":60,"proxied":false}')" = 200 ] &&
+    cfj "r['result']['id']" >"$TMP/cf-rid" && dig_is 172.32.77.81 "cf1.$ZONE" &&
+    [ "$(cf GET "/zones/$CFZID/dns_records?type=A&name=cf1.$ZONE")" = 200 ] &&
+    [ "$(cfj "[(x['id'], x['name'], x['content'], x['ttl'], x['proxied']) for x in r['result']]")" = \
+      "[('$(cat "$TMP/cf-rid")', 'cf1.$ZONE', '172.32.77.81', 60, False)]" ]
+}
+check "cloudflare: create an A record, dig sees it, list finds it" cf_create
+cf_update() {
+    local rid; rid=$(cat "$TMP/cf-rid") || return 1
+    [ "$(cf PUT "/zones/$CFZID/dns_records/$rid" '{"type":"A","name":"cf1.'"$ZONE"'","content":"172.32.77.82","ttl":60,"proxied":false}')" = 200 ] &&
+    [ "$(cfj "r['result']['id'], r['result']['content']")" = "$rid 172.32.77.82" ] && dig_is 172.32.77.82 "cf1.$ZONE" &&
+    [ "$(cf PATCH "/zones/$CFZID/dns_records/$rid" '{"content":"172.32.77.83"}')" = 200 ] && dig_is 172.32.77.83 "cf1.$ZONE"
+}
+check "cloudflare: PUT and PATCH update the record, dig follows" cf_update
+check "cloudflare: bad token -> 403, code 10000" cf_err 403 10000 GET "/zones?name=$CFZONE" "" wrong-token
+cf_bad_input() {
+    local rid; rid=$(cat "$TMP/cf-rid") || return 1
+    cf_err 400 9005 PATCH "/zones/$CFZID/dns_records/$rid" '{"content":"not-an-ip"}' &&
+    cf_err 400 6007 POST "/zones/$CFZID/dns_records" '{"type":"A",' &&
+    cf_err 400 81057 POST "/zones/$CFZID/dns_records" '{"type":"A","name":"cf1","content":"172.32.77.83"}' &&
+    cf_err 404 7003 GET "/zones/0123456789abcdef0123456789abcdef/dns_records" &&
+    cf_err 404 81044 GET "/zones/$CFZID/dns_records/0123456789abcdef0123456789abcdef" && dig_is 172.32.77.83 "cf1.$ZONE"
+}
+check "cloudflare: bad content 9005, malformed JSON 6007, duplicate 81057, unknown ids" cf_bad_input
+cf_forced() {
+    dctl 'force?provider=cloudflare&code=429' | grep -q forcing && cf_err 429 971 GET /user/tokens/verify &&
+    [ "$(cf GET /user/tokens/verify)" = 200 ]
+}
+check "cloudflare: 429 forced once by control endpoint" cf_forced
+cf_sync() { # a dyndns2 update of a name shows in the Cloudflare API (memory follows bind9)
+    ddns_is "good 172.32.77.84" cf2.$ZONE "" 172.32.77.84 &&
+    [ "$(cf GET "/zones/$CFZID/dns_records?type=A&name=cf2.$ZONE")" = 200 ] && [ "$(cfj "[x['content'] for x in r['result']]")" = "['172.32.77.84']" ]
+}
+check "cloudflare: a record changed via dyndns2 is listed" cf_sync
+
+# ------------------------------------------------------------------ the reachability probe service
+probe_health() {
+    [ -x "$SITELINK" ] || { echo "no $SITELINK (build target sitelink)"; return 1; }
+    local url ca; url=$(envof $A SITESIM_PROBE_URL); ca=$(envof $A SITESIM_PROBE_CA)
+    echo "url '$url' ca '$ca'"
+    [ "$url" = "https://$WANH:8443" ] && [ -f "$ca" ] && [ ${#PROBETOK} = 32 ] || return 1
+    sx $A phone curl -sS -m 3 --cacert "$ca" "$url/v1/health" | grep '"ok": *true' &&
+    sx $A agent curl -sS -m 3 --cacert "$ca" "$url/v1/health" | grep '"ok": *true' &&
+    ! sx $A phone curl -sS -m 3 "$url/v1/health"   # the certificate is self-signed: no trust without the CA
+}
+PROBETOK=$(envof $A SITESIM_PROBE_TOKEN)
+check "probe server: /v1/health over HTTPS with the CA (phone and agent)" probe_health
 
 # ------------------------------------------------------------------ mDNS + WS-Discovery
 check "avahi-browse (agent): Axis _axis-video._tcp with macaddress TXT" sh -c "
