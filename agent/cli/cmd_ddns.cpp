@@ -43,9 +43,18 @@ int run_set(const DdnsSetOptions& o) {
     if (!secret) return report_error(secret.error());
     auto saved = ddns::configure_ddns(**site, *profiles, {o.settings, *secret});
     if (!saved) return report_error(saved.error());
+    auto device = ddns::owning_device(**site, *saved);
+    if (!device) return report_error(device.error());
     std::cout << "saved: " << saved->hostname << " at " << provider->name << " (the secret is stored sealed); kept fresh by "
-              << (saved->owner == "keeper" ? "`sitelink keeper` on a machine that stays on site" : "the installer, by hand") << "\n"
-              << "Next: `sitelink ddns update" << site_argument(o) << "` points it at the site.\n";
+              << (device->has_value() ? (*device)->label() + "'s own DDNS client"
+                  : saved->owner == "keeper" ? "`sitelink keeper` on a machine that stays on site"
+                                             : "the installer, by hand")
+              << "\n";
+    if (device->has_value()) {
+        const VendorProfile* vendor = profiles->vendor_of((*device)->manufacturer);
+        std::cout << "\n" << ddns::device_ddns_guide(*saved, *provider, **device, *vendor->ddns_client) << "\n";
+    }
+    std::cout << "Next: `sitelink ddns update" << site_argument(o) << "` points it at the site now.\n";
     return 0;
 }
 
@@ -143,7 +152,7 @@ void add_ddns(CLI::App& app, int* exit_code) {
     set_cmd->add_option("--server", set->settings.server, "rfc2136: the IPv4 address of the zone's primary server");
     set_cmd->add_option("--tsig-algorithm", set->settings.tsig_algorithm, "rfc2136: the TSIG algorithm (default hmac-sha256)");
     set_cmd->add_option("--ttl", set->settings.ttl_s, "TTL of the record where the protocol sets it (default 60)");
-    set_cmd->add_option("--owner", set->settings.owner, "Who keeps the name fresh: keeper (default) or manual");
+    set_cmd->add_option("--owner", set->settings.owner, "Who keeps the name fresh: keeper (default), device:DEVICE (its own DDNS client, with steps printed) or manual");
     set_cmd->callback([set, exit_code] { *exit_code = run_set(*set); });
 
     auto update = std::make_shared<DdnsUpdateOptions>();

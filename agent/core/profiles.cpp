@@ -137,7 +137,7 @@ DdnsProviderProfile parse_ddns_provider(const json& j, const std::string& id) {
 }
 
 VendorProfile parse_vendor(const json& j) {
-    only_keys(j, "", {"schema", "vendor", "manufacturer_names", "mac_prefixes", "mdns", "app_ports"});
+    only_keys(j, "", {"schema", "vendor", "manufacturer_names", "mac_prefixes", "mdns", "app_ports", "ddns_client"});
     check_schema(j, kVendorSchema);
     VendorProfile v;
     v.vendor = required<std::string>(j, "vendor", "");
@@ -166,6 +166,15 @@ VendorProfile parse_vendor(const json& j) {
         v.mdns.push_back(s);
     }
     v.app_ports = parse_app_ports(j);
+    if (j.contains("ddns_client")) {
+        const json& c = j.at("ddns_client");
+        only_keys(c, ".ddns_client", {"menu", "providers", "notes"});
+        DeviceDdnsClient client{required<std::vector<std::string>>(c, "menu", ".ddns_client"),
+                                required<std::vector<std::string>>(c, "providers", ".ddns_client"),
+                                required<std::vector<std::string>>(c, "notes", ".ddns_client")};
+        if (client.menu.empty() || client.providers.empty()) throw Invalid{".ddns_client", "needs a menu and at least one provider"};
+        v.ddns_client = client;
+    }
     return v;
 }
 
@@ -220,6 +229,12 @@ Result<Profiles> load_profiles(const std::string& dir) {
         profiles.ddns_providers.push_back(parse_ddns_provider(j, file.stem().string()));
     });
     if (!ddns) return ddns.error();
+    for (const auto& v : profiles.vendors)
+        if (v.ddns_client)
+            for (const auto& id : v.ddns_client->providers)
+                if (profiles.ddns_provider(id) == nullptr)
+                    return Error{ErrorCode::ProfileInvalid, (fs::path(dir) / "vendors").string(),
+                                 v.vendor + ": ddns_client.providers names '" + id + "', which is not in ddns/", ""};
     if (profiles.router("generic") == nullptr)
         return Error{ErrorCode::ProfileInvalid, (fs::path(dir) / "routers" / "generic.json").string(),
                      "missing: the manual guide needs a generic router profile", ""};

@@ -25,12 +25,21 @@ struct AppPort {
     std::string purpose;             // what uses it, for the plan and the customer sheet
 };
 
+// A DDNS client built into the vendor's devices, which can own the site's name instead of a
+// keeper: where it is in the device's web page, and which providers it speaks to.
+struct DeviceDdnsClient {
+    std::vector<std::string> menu;       // "Configuration", "Network", "Basic Settings", "DDNS"
+    std::vector<std::string> providers;  // profiles/ddns ids its client supports
+    std::vector<std::string> notes;
+};
+
 struct VendorProfile {
     std::string vendor;
     std::vector<std::string> manufacturer_names;
     std::vector<std::string> mac_prefixes;
     std::vector<MdnsServiceProfile> mdns;
     std::vector<AppPort> app_ports;
+    std::optional<DeviceDdnsClient> ddns_client;
 
     bool made(const std::string& manufacturer) const;  // the device's GetDeviceInformation name
 };

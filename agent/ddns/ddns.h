@@ -32,7 +32,8 @@ struct DdnsSettings {
     std::string server;        // RFC 2136: the primary server's address
     std::string tsig_algorithm = "hmac-sha256";
     int ttl_s = 60;
-    std::string owner = "keeper";  // who keeps the name fresh after the installer leaves
+    std::string owner = "keeper";  // who keeps the name fresh after the installer leaves: "keeper",
+                                   // "manual", or "device:<key>" (the device's own DDNS client)
 };
 
 // What the last requests did; saved as the site fact "ddns_state". Written before a request
@@ -106,7 +107,14 @@ struct DdnsSetRequest {
 // Validates against the provider's profile (the name's form, what credentials it needs),
 // seals the secret and saves. The state starts afresh: a stop is lifted (a human acted), and the
 // next update asks the provider once with the new settings.
+// An owner "device:WHO" (name, address, MAC, serial) must be a device the site knows whose vendor
+// profile has a DDNS client for the provider; it is saved as "device:<key>".
 Result<DdnsSettings> configure_ddns(site::SiteDb& site, const Profiles& profiles, const DdnsSetRequest& request);
+// The device that owns the name, if the settings give it to one.
+Result<std::optional<site::SiteDevice>> owning_device(site::SiteDb& site, const DdnsSettings& settings);
+// Step by step, the values to enter in the owning device's own DDNS page (the secret not shown).
+std::string device_ddns_guide(const DdnsSettings& settings, const DdnsProviderProfile& provider, const site::SiteDevice& device,
+                              const DeviceDdnsClient& client);
 Result<std::optional<DdnsSettings>> saved_settings(site::SiteDb& site);
 Result<DdnsState> saved_state(site::SiteDb& site);
 

@@ -2,6 +2,7 @@
 // ask the provider at all, and what its answer means for the next time.
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/net.h"
@@ -14,6 +15,8 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::system_clock;
+
+constexpr const char* kDeviceOwner = "device:";
 
 std::int64_t unix_time(Clock::time_point t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count(); }
 
@@ -64,8 +67,9 @@ Result<Done> check_settings(const DdnsSettings& s, const DdnsProviderProfile& p,
     if (!s.zone.empty() && (!full_name(s.zone) || !ends_with(s.hostname, "." + s.zone)))
         return usage(s.zone, "is not a zone " + s.hostname + " is in; nothing was saved");
     if (s.ttl_s < 30 || s.ttl_s > 86400) return usage("--ttl", "must be 30 to 86400 seconds; nothing was saved");
-    if (s.owner != "keeper" && s.owner != "manual")
-        return usage(s.owner, "the owner is \"keeper\" (`sitelink keeper` on a box that stays) or \"manual\"; nothing was saved");
+    if (s.owner != "keeper" && s.owner != "manual" && s.owner.rfind(kDeviceOwner, 0) != 0)
+        return usage(s.owner, "the owner is \"keeper\" (`sitelink keeper` on a box that stays), \"device:DEVICE\" (its own DDNS "
+                              "client) or \"manual\"; nothing was saved");
     return Done{};
 }
 
@@ -79,6 +83,27 @@ Result<std::optional<T>> read_fact(site::SiteDb& site, const std::string& name) 
     } catch (const json::exception& e) {
         return Error{ErrorCode::SiteDatabase, site.path().string(), "fact '" + name + "' is damaged: " + e.what(), ""};
     }
+}
+
+// The device an installer names as the owner, if its vendor's DDNS client speaks to the provider.
+Result<site::SiteDevice> device_for_owner(site::SiteDb& site, const Profiles& profiles, const std::string& who,
+                                          const DdnsProviderProfile& provider) {
+    auto devices = site.devices();
+    if (!devices) return devices.error();
+    const auto found = std::find_if(devices->begin(), devices->end(), [&](const site::SiteDevice& d) { return d.answers_to(who); });
+    if (found == devices->end())
+        return usage(who, "no device of the site answers to this name (`sitelink address plan` records them); nothing was saved");
+    const VendorProfile* vendor = profiles.vendor_of(found->manufacturer);
+    if (vendor == nullptr || !vendor->ddns_client)
+        return usage(found->label(), "its vendor profile has no DDNS client Sitelink knows; use --owner keeper; nothing was saved");
+    const auto& supported = vendor->ddns_client->providers;
+    if (std::find(supported.begin(), supported.end(), provider.id) == supported.end()) {
+        std::string names;
+        for (const auto& id : supported) names += (names.empty() ? "" : ", ") + id;
+        return usage(found->label(), "its DDNS client does not speak to " + provider.name + " (it does: " + names +
+                                         "); use --owner keeper; nothing was saved");
+    }
+    return *found;
 }
 
 const DdnsProviderProfile* provider_or_null(const Profiles& profiles, const std::string& id) { return profiles.ddns_provider(id); }
@@ -108,6 +133,11 @@ Result<DdnsSettings> configure_ddns(site::SiteDb& site, const Profiles& profiles
     const DdnsProviderProfile* provider = provider_or_null(profiles, settings.provider);
     if (provider == nullptr) return unknown_provider(profiles, settings.provider);
     if (auto ok = check_settings(settings, *provider, request.secret); !ok) return ok.error();
+    if (settings.owner.rfind(kDeviceOwner, 0) == 0) {
+        auto device = device_for_owner(site, profiles, settings.owner.substr(std::strlen(kDeviceOwner)), *provider);
+        if (!device) return device.error();
+        settings.owner = kDeviceOwner + device->key;
+    }
     auto sealed = site::seal(request.secret);
     if (!sealed) return sealed.error();
     settings.sealed_secret = *sealed;
@@ -117,6 +147,26 @@ Result<DdnsSettings> configure_ddns(site::SiteDb& site, const Profiles& profiles
     if (auto saved = site.put_fact("ddns", settings); !saved) return saved.error();
     if (auto saved = site.put_fact("ddns_state", DdnsState{}); !saved) return saved.error();
     return settings;
+}
+
+Result<std::optional<site::SiteDevice>> owning_device(site::SiteDb& site, const DdnsSettings& settings) {
+    if (settings.owner.rfind(kDeviceOwner, 0) != 0) return std::optional<site::SiteDevice>{};
+    return site.device(settings.owner.substr(std::strlen(kDeviceOwner)));
+}
+
+std::string device_ddns_guide(const DdnsSettings& s, const DdnsProviderProfile& provider, const site::SiteDevice& device,
+                              const DeviceDdnsClient& client) {
+    std::string menu;
+    for (const auto& step : client.menu) menu += (menu.empty() ? "" : " > ") + step;
+    std::string text = "On " + device.label() + "'s web page (http://" + device.current.address + "/), open " + menu + ":\n" +
+                       "  service:    " + provider.name + "\n" +
+                       "  server:     " + url_host(s.base_url.empty() ? provider.base_url : s.base_url) + "\n" +
+                       "  host name:  " + s.hostname + "\n" +
+                       "  user name:  " + s.username + "\n" +
+                       "  password:   the " + provider.secret_label + " (not shown here)\n" +
+                       "Save, and check the page reports the update as successful.\n";
+    for (const auto& note : client.notes) text += "Note: " + note + "\n";
+    return text;
 }
 
 Result<std::optional<DdnsSettings>> saved_settings(site::SiteDb& site) { return read_fact<DdnsSettings>(site, "ddns"); }

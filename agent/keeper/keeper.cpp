@@ -98,7 +98,11 @@ Result<Owners> owners(site::SiteDb& site) {
     Owners o;
     auto settings = ddns::saved_settings(site);
     if (!settings) return settings.error();
-    if (settings->has_value()) o.ddns = (*settings)->owner;
+    if (settings->has_value()) {
+        auto device = ddns::owning_device(site, **settings);
+        if (!device) return device.error();
+        o.ddns = device->has_value() ? "device " + (*device)->label() : (*settings)->owner;
+    }
     auto records = site.forwards();
     if (!records) return records.error();
     for (const auto& r : *records) {

@@ -43,7 +43,7 @@ Result<PassReport> keep_once(site::SiteDb& site, const Profiles& profiles, const
 // leases (the keeper when any mapping has a lease, else the router holds them for good), and the
 // keeper seen last (the site fact "keeper", written by every pass).
 struct Owners {
-    std::string ddns;        // "keeper", "manual", or "" when the site has no name
+    std::string ddns;        // "keeper", "manual", "device <label>", or "" when the site has no name
     std::string leases;      // "keeper", "router" (permanent mappings), or "" when nothing is forwarded
     std::string keeper_host; // where a keeper last ran, and when; "" if never
 };

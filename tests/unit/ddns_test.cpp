@@ -277,3 +277,49 @@ TEST(DdnsUpdate, WithoutSettingsItSaysWhatToRun) {
     ASSERT_FALSE(outcome);
     EXPECT_NE(outcome.error().detail.find("sitelink ddns set"), std::string::npos);
 }
+
+TEST(DdnsSettings, ADeviceWithItsOwnDdnsClientCanOwnTheName) {
+    TempSite t;
+    auto device = [](const std::string& key, const std::string& name, const std::string& manufacturer, const std::string& address) {
+        site::SiteDevice d;
+        d.key = key;
+        d.name = name;
+        d.manufacturer = manufacturer;
+        d.role = "recorder";
+        d.current.address = address;
+        d.original = d.current;
+        return d;
+    };
+    ASSERT_TRUE(t.db().remember_device(device("urn:uuid:nvr", "Recorder", "HIKVISION", "192.168.1.30")));
+    ASSERT_TRUE(t.db().remember_device(device("urn:uuid:cam", "Door", "AXIS", "192.168.1.31")));
+    DdnsSetRequest r;
+    r.settings.provider = "noip";
+    r.settings.hostname = "smith-cams.ddns.net";
+    r.settings.username = "me@example.com";
+    r.secret = "pw";
+    r.settings.owner = "device:Recorder";
+    auto saved = configure_ddns(t.db(), t.profiles(), r);
+    ASSERT_TRUE(saved) << saved.error().summary();
+    EXPECT_EQ(saved->owner, "device:urn:uuid:nvr") << "recorded by key, which survives a new address";
+    auto owner = owning_device(t.db(), *saved);
+    ASSERT_TRUE(owner && owner->has_value());
+    const std::string guide = device_ddns_guide(*saved, *t.profiles().ddns_provider("noip"), **owner,
+                                                *t.profiles().vendor_of("HIKVISION")->ddns_client);
+    for (const char* wanted : {"Configuration > Network > Basic Settings > DDNS", "No-IP", "dynupdate.no-ip.com",
+                               "smith-cams.ddns.net", "me@example.com", "192.168.1.30"})
+        EXPECT_NE(guide.find(wanted), std::string::npos) << wanted << "\n" << guide;
+    EXPECT_EQ(guide.find("pw\n"), std::string::npos) << "the password is never printed";
+
+    r.settings.owner = "device:Door";
+    auto axis = configure_ddns(t.db(), t.profiles(), r);
+    ASSERT_FALSE(axis);
+    EXPECT_NE(axis.error().detail.find("no DDNS client"), std::string::npos) << axis.error().detail;
+    r.settings.owner = "device:Recorder";
+    r.settings.provider = "duckdns";
+    r.settings.hostname = "smith.duckdns.org";
+    auto duck = configure_ddns(t.db(), t.profiles(), r);
+    ASSERT_FALSE(duck);
+    EXPECT_NE(duck.error().detail.find("does not speak to Duck DNS"), std::string::npos) << duck.error().detail;
+    r.settings.owner = "device:Attic";
+    EXPECT_FALSE(configure_ddns(t.db(), t.profiles(), r));
+}
