@@ -10,7 +10,12 @@
 
 namespace sitelink::ddns {
 
-void ResolverDeleter::operator()(ldns_struct_resolver* resolver) const { ldns_resolver_deep_free(resolver); }
+void ResolverDeleter::operator()(ldns_struct_resolver* resolver) const {
+    // ldns_resolver_deep_free leaves the source address set by ldns_resolver_set_source (LeakSanitizer).
+    ldns_rdf* source = ldns_resolver_source(resolver);
+    ldns_resolver_deep_free(resolver);
+    ldns_rdf_deep_free(source);
+}
 
 Result<Resolver> make_resolver(const DnsServer& server) {
     if (!Ipv4::parse(server.address))
