@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netdb.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -117,6 +119,21 @@ std::optional<Ipv4> default_gateway(const std::string& interface) {
         if (value != 0) return Ipv4{value};
     }
     return std::nullopt;
+}
+
+std::vector<std::string> resolve_ipv4(const std::string& name) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0) return {};
+    std::vector<std::string> addresses;
+    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+        const std::string text = Ipv4{ntohl(reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr.s_addr)}.str();
+        if (std::find(addresses.begin(), addresses.end(), text) == addresses.end()) addresses.push_back(text);
+    }
+    freeaddrinfo(found);
+    return addresses;
 }
 
 UrlParts split_url(const std::string& url) {

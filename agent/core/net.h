@@ -51,6 +51,10 @@ Result<NetworkInterface> find_interface(const std::string& name);
 // The default gateway through the interface, from the kernel's routing table.
 std::optional<Ipv4> default_gateway(const std::string& interface);
 
+// A host's IPv4 addresses from the system's resolver (getaddrinfo; an address is itself),
+// without repeats; none if it does not resolve.
+std::vector<std::string> resolve_ipv4(const std::string& name);
+
 // Host part of a URL: "http://10.0.0.5:8080/onvif/device_service" -> "10.0.0.5".
 std::string url_host(const std::string& url);
 // "https://api.example.com:8443/client/v4" -> {"https://api.example.com:8443", "/client/v4"}; the

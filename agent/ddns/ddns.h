@@ -94,10 +94,6 @@ struct UpdateRequest {
 // not be made at all (bad settings); everything the provider or network says is a ProviderAnswer.
 ProviderAnswer send_update(const UpdateRequest& request);
 
-// Where the provider currently points the name, asked of the provider itself where the protocol
-// allows (Cloudflare's record, RFC 2136's server). Not every protocol can say.
-std::optional<std::string> provider_address(const UpdateRequest& request);
-
 // ---------------------------------------------------------------- the site's name
 
 struct DdnsSetRequest {

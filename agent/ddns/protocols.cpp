@@ -330,16 +330,4 @@ ProviderAnswer send_update(const UpdateRequest& request) {
     return rfc2136_update(request);
 }
 
-std::optional<std::string> provider_address(const UpdateRequest& request) {
-    if (request.provider->protocol == "rfc2136") {
-        auto found = lookup_a(request.settings.hostname, DnsServer{request.settings.server, request.interface, request.timeout});
-        if (found && found->size() == 1) return found->front();
-    } else if (request.provider->protocol == "cloudflare") {
-        Cloudflare api{request};
-        auto found = cloudflare_record(api, request.settings);
-        if (auto* record = std::get_if<CloudflareRecord>(&found); record && !record->content.empty()) return record->content;
-    }
-    return std::nullopt;
-}
-
 }  // namespace sitelink::ddns

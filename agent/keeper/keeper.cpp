@@ -62,7 +62,9 @@ Result<PassReport> keep_once(site::SiteDb& site, const Profiles& profiles, const
     if (has_added_forwards(*records)) {
         router::ForwardRequest forward;
         forward.interface = request.status.interface;
-        forward.description_url = request.status.description_url;
+        // The router the status just found: no second SSDP search.
+        forward.description_url = status->router ? std::optional<std::string>(status->router->description_url)
+                                                 : request.status.description_url;
         forward.only_added = true;
         forward.renew_within_s = request.renew_within_s;
         // A lease renewed is as long as the first one was; 0 asks for the router's longest.

@@ -121,14 +121,8 @@ Result<Ipv4> second_hop(const NetworkInterface& nic, Ipv4 toward) {
 
 // The IPv4 address of a host name (or the address itself), through the system's resolver.
 std::optional<Ipv4> resolve(const std::string& host) {
-    if (auto literal = Ipv4::parse(host)) return literal;
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    addrinfo* found = nullptr;
-    if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) return std::nullopt;
-    const auto address = ntohl(reinterpret_cast<const sockaddr_in*>(found->ai_addr)->sin_addr.s_addr);
-    freeaddrinfo(found);
-    return Ipv4{address};
+    const auto addresses = resolve_ipv4(host);
+    return addresses.empty() ? std::nullopt : Ipv4::parse(addresses.front());
 }
 
 // The site's address as a what-is-my-IP service on the internet sees it, asked through the interface.

@@ -44,6 +44,8 @@ struct ProbeResult {
 // The default bound of one check, connect included: a camera on the internet answers well
 // within it, and a request runs its checks side by side, so it takes about this long at most.
 constexpr std::chrono::milliseconds kDefaultCheckTimeout{3000};
+// Checks per request a probe server accepts unless configured otherwise.
+constexpr int kDefaultMaxChecks = 8;
 
 // Runs one check against address:port (an IPv4 address in dotted form):
 //   tcp   connects only.
@@ -61,10 +63,6 @@ ProbeResult run_check(const std::string& address, const ProbeCheck& check,
 // Connects to address:port (IPv4) within `timeout` and closes again. Errors keep errno:
 // ConnectionRefused, Unreachable, TimedOut, SocketFailed.
 Result<Done> try_connect(const std::string& address, int port, std::chrono::milliseconds timeout);
-
-// A host's IPv4 addresses from the system's resolver (getaddrinfo), without repeats; none if it
-// does not resolve.
-std::vector<std::string> resolve_ipv4(const std::string& name);
 
 // ---------------------------------------------------------------- the probe server
 
@@ -85,7 +83,7 @@ struct ProbeServerOptions {
     int port = 8443;                   // 0: any free port (tests); see ProbeServer::port()
     std::string cert_file, key_file;   // PEM; required
     std::vector<std::string> tokens;   // accepted bearer tokens; at least one, each 16 characters or more
-    int max_checks = 8;                // per request
+    int max_checks = kDefaultMaxChecks;  // per request
     int requests_per_minute = 12;      // per caller address, and separately per token
     std::chrono::milliseconds check_timeout = kDefaultCheckTimeout;
     // Host name -> its IPv4 addresses. Default: resolve_ipv4().

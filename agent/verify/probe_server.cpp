@@ -198,21 +198,6 @@ struct RequestLog {
 
 }  // namespace
 
-std::vector<std::string> resolve_ipv4(const std::string& name) {
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* found = nullptr;
-    if (getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0) return {};
-    std::vector<std::string> addresses;
-    for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
-        const std::string text = Ipv4{ntohl(reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr.s_addr)}.str();
-        if (std::find(addresses.begin(), addresses.end(), text) == addresses.end()) addresses.push_back(text);
-    }
-    freeaddrinfo(found);
-    return addresses;
-}
-
 struct ProbeServer::State {
     explicit State(ProbeServerOptions o)
         : options(std::move(o)), by_address(options.requests_per_minute), by_token(options.requests_per_minute) {}

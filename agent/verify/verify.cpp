@@ -137,7 +137,7 @@ struct OutsideView {
 
 OutsideView ask_outside(const ProbeServerRef& probe, const std::optional<std::string>& host, const std::vector<ProbeCheck>& checks,
                         std::chrono::milliseconds timeout) {
-    constexpr std::size_t kBatch = 8;  // the probe server's default per-request limit
+    constexpr auto kBatch = static_cast<std::size_t>(kDefaultMaxChecks);
     OutsideView view;
     const auto wait = timeout + kDefaultCheckTimeout + std::chrono::seconds(2);
     std::optional<std::string> name = host;
