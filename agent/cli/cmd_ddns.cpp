@@ -79,12 +79,14 @@ int run_update(const DdnsUpdateOptions& o) {
     if (!profiles) return report_error(profiles.error());
     auto site = open_site(o);
     if (!site) return report_error(site.error());
+    // The provider is asked through the chosen interface, like everything else Sitelink sends.
+    auto interface = interface_for(o.interface, site->get());
+    if (!interface) return report_error(interface.error());
     auto address = site_address(o, **site);
     if (!address) return report_error(address.error());
-    auto interface = interface_for(o.interface, site->get());
     ddns::UpdateOptions options;
     options.address = *address;
-    options.interface = interface ? *interface : "";
+    options.interface = *interface;
     options.force = o.force;
     auto outcome = ddns::update_ddns(**site, *profiles, options);
     if (!outcome) return report_error(outcome.error());
