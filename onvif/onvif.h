@@ -296,6 +296,8 @@ class _tds__GetUsers { };
 class _tds__GetUsersResponse { public: std::vector<tt__User> User 0; };
 class _tds__CreateUsers { public: std::vector<tt__User> User 1; };
 class _tds__CreateUsersResponse { };
+class _tds__DeleteUsers { public: std::vector<std::string> Username 1; };
+class _tds__DeleteUsersResponse { };
 class _tds__SystemReboot { };
 class _tds__SystemRebootResponse { public: std::string Message 1; };
 
@@ -332,6 +334,8 @@ int __tds__SetNetworkProtocols(_tds__SetNetworkProtocols *tds__SetNetworkProtoco
 int __tds__GetUsers(_tds__GetUsers *tds__GetUsers, _tds__GetUsersResponse &tds__GetUsersResponse);
 //gsoap tds service method-action: CreateUsers http://www.onvif.org/ver10/device/wsdl/CreateUsers
 int __tds__CreateUsers(_tds__CreateUsers *tds__CreateUsers, _tds__CreateUsersResponse &tds__CreateUsersResponse);
+//gsoap tds service method-action: DeleteUsers http://www.onvif.org/ver10/device/wsdl/DeleteUsers
+int __tds__DeleteUsers(_tds__DeleteUsers *tds__DeleteUsers, _tds__DeleteUsersResponse &tds__DeleteUsersResponse);
 //gsoap tds service method-action: SystemReboot http://www.onvif.org/ver10/device/wsdl/SystemReboot
 int __tds__SystemReboot(_tds__SystemReboot *tds__SystemReboot, _tds__SystemRebootResponse &tds__SystemRebootResponse);
 

@@ -7,6 +7,8 @@
 #                            a test): all of them, or NAME (discovery, readdress) with its arguments
 #   packaging/run.sh fuzz [SECONDS]   build the libFuzzer targets with clang (in $BUILD_DIR-fuzz) and
 #                            fuzz each for SECONDS (default 600); `test` runs them for 30 s each
+#   packaging/run.sh package  build the Debian package (in $BUILD_DIR-package) and check it: files,
+#                            lintian, and unpacked: libraries, --version, demo --help, units, upgrade
 # BUILD_DIR (default: build) chooses the build folder.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +58,15 @@ cmd_demo() {
   exec "$build/agent/sitelink" demo
 }
 
+cmd_package() {
+  need_root package
+  "$repo/packaging/install-deps.sh"
+  local deb
+  deb=$("$repo/packaging/build-deb.sh" "$build-package")
+  "$repo/packaging/check-deb.sh" "$deb"
+  echo "run.sh: the package is $deb (install it with: apt install $deb)"
+}
+
 cmd_bench() {
   need_root bench
   build_all "$build"
@@ -73,5 +84,6 @@ case "${1:-}" in
   demo) cmd_demo ;;
   bench) shift; cmd_bench "$@" ;;
   fuzz) shift; cmd_fuzz "$@" ;;
-  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
+  package) cmd_package ;;
+  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
 esac

@@ -151,7 +151,7 @@ void add_ddns(CLI::App& app, int* exit_code) {
     set_cmd->add_option("--user", set->settings.username, "User name at the provider; the TSIG key's name for rfc2136");
     set_cmd->add_option("--base-url", set->settings.base_url, "The provider's API base URL (default: the profile's)");
     set_cmd->add_option("--zone", set->settings.zone, "Cloudflare and rfc2136: the zone (default: the name without its first label)");
-    set_cmd->add_option("--server", set->settings.server, "rfc2136: the IPv4 address of the zone's primary server");
+    set_cmd->add_option("--server", set->settings.server, "rfc2136: the zone's primary server, IPv4 ADDRESS[:PORT]");
     set_cmd->add_option("--tsig-algorithm", set->settings.tsig_algorithm, "rfc2136: the TSIG algorithm (default hmac-sha256)");
     set_cmd->add_option("--ttl", set->settings.ttl_s, "TTL of the record where the protocol sets it (default 60)");
     set_cmd->add_option("--owner", set->settings.owner, "Who keeps the name fresh: keeper (default), device:DEVICE (its own DDNS client, with steps printed) or manual");

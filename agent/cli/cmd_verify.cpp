@@ -67,7 +67,7 @@ void add_verify(CLI::App& app, int* exit_code) {
     auto* cmd = app.add_subcommand("verify", "Prove the site is reachable from outside: address, DDNS name, every forwarded service");
     add_site_options(cmd, *o, false);
     add_router_access(cmd, *o, true);
-    cmd->add_option("--resolver", o->resolvers, "Public DNS resolver to ask for the DDNS name (repeatable; default 1.1.1.1 and 9.9.9.9)");
+    cmd->add_option("--resolver", o->resolvers, "Public DNS resolver ADDRESS[:PORT] to ask for the DDNS name (repeatable; default 1.1.1.1 and 9.9.9.9)");
     cmd->add_option("--probe", o->probe_url, "The probe server's URL (https://...), run by an integrator with `sitelink probe-server`");
     cmd->add_option("--probe-ca", o->probe_ca, "PEM file trusted for the probe server's certificate (default: the system's CAs)");
     cmd->add_option("--probe-token-file", o->probe_token_file, "File with the probe server's token (default: SITELINK_PROBE_TOKEN)");

@@ -20,5 +20,7 @@ void add_ddns(CLI::App& app, int* exit_code);
 void add_keeper(CLI::App& app, int* exit_code);
 // `verify`: the outside-in checklist.
 void add_verify(CLI::App& app, int* exit_code);
+// `handoff`: viewer accounts, QR codes, the sheet and the bundle; `handoff check`.
+void add_handoff(CLI::App& app, int* exit_code);
 
 }  // namespace sitelink::cli

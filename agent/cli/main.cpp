@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     sitelink::cli::add_probe_server(app, &exit_code);
     sitelink::cli::add_ddns(app, &exit_code);
     sitelink::cli::add_keeper(app, &exit_code);
+    sitelink::cli::add_handoff(app, &exit_code);
     sitelink::cli::add_verify(app, &exit_code);
     sitelink::cli::add_demo(app, &exit_code);
     try {

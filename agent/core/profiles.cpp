@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 constexpr int kVendorSchema = 1;
 constexpr int kRouterSchema = 1;
 constexpr int kDdnsSchema = 1;
+constexpr int kAppSchema = 1;
 
 // Validation failures carry the file and the JSON path of the offending key.
 struct Invalid {
@@ -136,6 +137,24 @@ DdnsProviderProfile parse_ddns_provider(const json& j, const std::string& id) {
     return p;
 }
 
+PhoneAppProfile parse_phone_app(const json& j, const std::string& id) {
+    only_keys(j, "", {"schema", "name", "platforms", "opens", "vendors", "steps"});
+    check_schema(j, kAppSchema);
+    PhoneAppProfile a;
+    a.id = id;
+    a.name = required<std::string>(j, "name", "");
+    a.platforms = required<std::vector<std::string>>(j, "platforms", "");
+    for (const auto& p : a.platforms)
+        if (p != "Android" && p != "iOS") throw Invalid{".platforms", "'" + p + "' is not Android or iOS"};
+    a.opens = required<std::string>(j, "opens", "");
+    if (a.opens != "rtsp" && a.opens != "onvif" && a.opens != "vendor") throw Invalid{".opens", "must be rtsp, onvif or vendor"};
+    a.vendors = required<std::vector<std::string>>(j, "vendors", "");
+    if (a.opens == "vendor" && a.vendors.empty()) throw Invalid{".vendors", "a vendor app must name its vendors"};
+    a.steps = required<std::vector<std::string>>(j, "steps", "");
+    if (a.name.empty() || a.platforms.empty() || a.steps.empty()) throw Invalid{"", "needs a name, platforms and steps"};
+    return a;
+}
+
 VendorProfile parse_vendor(const json& j) {
     only_keys(j, "", {"schema", "vendor", "manufacturer_names", "mac_prefixes", "mdns", "app_ports", "ddns_client"});
     check_schema(j, kVendorSchema);
@@ -229,6 +248,15 @@ Result<Profiles> load_profiles(const std::string& dir) {
         profiles.ddns_providers.push_back(parse_ddns_provider(j, file.stem().string()));
     });
     if (!ddns) return ddns.error();
+    auto apps = load_folder(fs::path(dir) / "apps", [&](const fs::path& file, const json& j) {
+        profiles.phone_apps.push_back(parse_phone_app(j, file.stem().string()));
+    });
+    if (!apps) return apps.error();
+    for (const auto& a : profiles.phone_apps)
+        for (const auto& vendor : a.vendors)
+            if (std::none_of(profiles.vendors.begin(), profiles.vendors.end(), [&](const VendorProfile& v) { return v.vendor == vendor; }))
+                return Error{ErrorCode::ProfileInvalid, (fs::path(dir) / "apps" / (a.id + ".json")).string(),
+                             "vendors names '" + vendor + "', which is no vendor in vendors/", ""};
     for (const auto& v : profiles.vendors)
         if (v.ddns_client)
             for (const auto& id : v.ddns_client->providers)

@@ -76,10 +76,21 @@ struct DdnsProviderProfile {
     std::vector<std::string> notes;
 };
 
+// A phone app the customer can watch the site with, for the hand-off sheet.
+struct PhoneAppProfile {
+    std::string id;  // the file name without .json
+    std::string name;
+    std::vector<std::string> platforms;  // Android, iOS
+    std::string opens;                   // rtsp (a camera's RTSP URL), onvif (its ONVIF URL), vendor (the vendor's own ports)
+    std::vector<std::string> vendors;    // vendor names from vendors/ the app is for; empty: any device
+    std::vector<std::string> steps;      // how the customer adds the site; {host} stands for the site's name
+};
+
 struct Profiles {
     std::vector<VendorProfile> vendors;
     std::vector<RouterProfile> routers;  // sorted by id; always holds "generic"
     std::vector<DdnsProviderProfile> ddns_providers;  // sorted by id
+    std::vector<PhoneAppProfile> phone_apps;          // sorted by id
 
     const VendorProfile* vendor_of(const std::string& manufacturer) const;
     const RouterProfile* router(const std::string& id) const;

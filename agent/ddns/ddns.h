@@ -73,6 +73,16 @@ ProviderAnswer dyndns2_answer(const std::string& url, int status, const std::str
 ProviderAnswer duckdns_answer(const std::string& url, int status, const std::string& body, const std::string& address);
 // Cloudflare API v4: the call's "result" on success, else what the error means.
 std::variant<nlohmann::json, ProviderAnswer> cloudflare_answer(const std::string& url, int status, const std::string& body);
+// RFC 2136: what the server's answer to a signed UPDATE means, from the datagram as received.
+// Only an answer to this UPDATE (its ID, QR set, opcode UPDATE) signed with the key over the
+// request's MAC is believed; a stray, cut or unparsable one means trying again later.
+struct SignedUpdate {
+    std::uint16_t id = 0;
+    std::string key_name;     // as signed, with the final dot: "sitelink-key."
+    std::string secret;       // base64, as in the server's key file
+    std::string request_mac;  // the UPDATE's TSIG MAC field as on the wire (2-byte length, then the MAC)
+};
+ProviderAnswer rfc2136_answer(const std::string& server, const std::string& answer, const SignedUpdate& update);
 
 // How long to wait after a RetryLater answer, and how often a name is refreshed without a
 // change (some providers expire names that are never updated).

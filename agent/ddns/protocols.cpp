@@ -36,6 +36,11 @@ ProviderAnswer stopped(std::string code, std::string message, std::string advice
     return {AnswerKind::Stopped, std::move(code), "", std::move(message), std::move(advice)};
 }
 
+struct PacketDeleter {
+    void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
+};
+using Packet = std::unique_ptr<ldns_pkt, PacketDeleter>;
+
 std::string base_url(const UpdateRequest& r) {
     return r.settings.base_url.empty() ? r.provider->base_url : r.settings.base_url;
 }
@@ -192,16 +197,14 @@ ProviderAnswer from_rcode(const std::string& server, ldns_pkt_rcode rcode) {
 
 ProviderAnswer rfc2136_update(const UpdateRequest& r) {
     const DnsServer server{r.settings.server, r.interface, r.timeout};
-    if (auto current = lookup_a(r.settings.hostname, server); current && current->size() == 1 && current->front() == r.address)
+    auto current = lookup_a(r.settings.hostname, server);
+    if (current && current->size() == 1 && current->front() == r.address)
         return {AnswerKind::Unchanged, "NOERROR", r.address, "the server already has this address", ""};
-    auto resolver = make_resolver(server);
-    if (!resolver) return retry("network", resolver.error().detail);
-    ldns_resolver* res = resolver->get();
+    // A server that answers no query will not answer the update either: no need to wait twice.
+    if (!current && current.error().code == ErrorCode::TimedOut)
+        return retry("network", r.settings.server + " did not answer: " + current.error().detail);
     const std::string key_name = r.settings.username.back() == '.' ? r.settings.username : r.settings.username + ".";
     const std::string algorithm = r.settings.tsig_algorithm.back() == '.' ? r.settings.tsig_algorithm : r.settings.tsig_algorithm + ".";
-    ldns_resolver_set_tsig_keyname(res, key_name.c_str());
-    ldns_resolver_set_tsig_keydata(res, r.secret.c_str());
-    ldns_resolver_set_tsig_algorithm(res, algorithm.c_str());
 
     // Prerequisite-free replace: delete every A record of the name, add the one.
     const std::string fqdn = r.settings.hostname + ".";
@@ -220,27 +223,26 @@ ProviderAnswer rfc2136_update(const UpdateRequest& r) {
     ldns_rr_list_push_rr(updates, remove);
     ldns_rr_list_push_rr(updates, add);
     const std::string zone = zone_of(r.settings) + ".";
-    ldns_pkt* update = ldns_update_pkt_new(ldns_dname_new_frm_str(zone.c_str()), LDNS_RR_CLASS_IN, nullptr, updates, nullptr);
+    const Packet update(ldns_update_pkt_new(ldns_dname_new_frm_str(zone.c_str()), LDNS_RR_CLASS_IN, nullptr, updates, nullptr));
     ldns_rr_list_deep_free(updates);
     if (update == nullptr) return stopped("notfqdn", "the zone '" + zone + "' is not a DNS name", "Give a valid zone with --zone.");
-    ldns_pkt_set_random_id(update);
-    ProviderAnswer result;
-    if (ldns_update_pkt_tsig_add(update, res) != LDNS_STATUS_OK) {
-        result = stopped("TSIG", "the TSIG key cannot sign (is the secret base64?)", "Give the key's secret as in the server's key file.");
-    } else {
-        ldns_pkt* answer = nullptr;
-        const ldns_status status = ldns_resolver_send_pkt(&answer, res, update);
-        if (status == LDNS_STATUS_CRYPTO_TSIG_BOGUS)
-            // BIND answers a request it cannot verify unsigned (NOTAUTH, TSIG error BADSIG/BADKEY).
-            result = stopped("NOTAUTH/BADSIG", r.settings.server + " did not accept the TSIG signature",
-                             "Check the key name, secret and algorithm against the server's key, then run `sitelink ddns set` again.");
-        else if (status != LDNS_STATUS_OK || answer == nullptr)
-            result = retry("network", r.settings.server + " did not answer the update (" + ldns_get_errorstr_by_id(status) + ")");
-        else
-            result = from_rcode(r.settings.server, ldns_pkt_get_rcode(answer));
-        ldns_pkt_free(answer);
-    }
-    ldns_pkt_free(update);
+    ldns_pkt_set_random_id(update.get());
+    constexpr std::uint16_t kFudgeSeconds = 300;  // RFC 8945's recommended clock skew
+    if (ldns_pkt_tsig_sign(update.get(), key_name.c_str(), r.secret.c_str(), kFudgeSeconds, algorithm.c_str(), nullptr) != LDNS_STATUS_OK)
+        return stopped("TSIG", "the TSIG key cannot sign (is the secret base64?)", "Give the key's secret as in the server's key file.");
+    uint8_t* wire = nullptr;
+    std::size_t size = 0;
+    if (ldns_pkt2wire(&wire, update.get(), &size) != LDNS_STATUS_OK)
+        return stopped("TSIG", "the signed update cannot be written", "Report this to Sitelink.");
+    const std::string message(reinterpret_cast<const char*>(wire), size);
+    free(wire);
+    const ldns_rdf* mac = ldns_rr_rdf(ldns_pkt_tsig(update.get()), 3);
+    const SignedUpdate sent{ldns_pkt_id(update.get()), key_name, r.secret,
+                            std::string(reinterpret_cast<const char*>(ldns_rdf_data(mac)), ldns_rdf_size(mac))};
+
+    auto answer = exchange_udp(server, message);
+    if (!answer) return retry("network", r.settings.server + " did not answer the update: " + answer.error().detail);
+    ProviderAnswer result = rfc2136_answer(r.settings.server, *answer, sent);
     if (result.kind == AnswerKind::Updated) result.address = r.address;
     return result;
 }
@@ -320,6 +322,35 @@ std::variant<nlohmann::json, ProviderAnswer> cloudflare_answer(const std::string
         return stopped(code, "Cloudflare refused the token: " + message,
                        "Make an API token with Zone.DNS edit permission for the zone, then run `sitelink ddns set` again.");
     return stopped(code, "Cloudflare refused the request: " + message, "Check the zone and host name, then run `sitelink ddns set` again.");
+}
+
+ProviderAnswer rfc2136_answer(const std::string& server, const std::string& answer, const SignedUpdate& update) {
+    const auto* wire = reinterpret_cast<const uint8_t*>(answer.data());
+    ldns_pkt* parsed = nullptr;
+    if (const ldns_status status = ldns_wire2pkt(&parsed, wire, answer.size()); status != LDNS_STATUS_OK)
+        return retry("malformed", server + " answered the update with a malformed DNS message (" + ldns_get_errorstr_by_id(status) + ")");
+    const Packet packet(parsed);
+    if (!ldns_pkt_qr(parsed) || ldns_pkt_get_opcode(parsed) != LDNS_PACKET_UPDATE)
+        return retry("malformed", server + " answered the update with a message that is not an UPDATE answer");
+    if (ldns_pkt_id(parsed) != update.id)
+        return retry("mismatch", server + " sent an answer with ID " + std::to_string(ldns_pkt_id(parsed)) + ", not the update's " +
+                                     std::to_string(update.id) + " (a stray or forged answer)");
+    if (ldns_pkt_tc(parsed)) return retry("truncated", server + " sent the answer to the update truncated");
+    const std::unique_ptr<ldns_rdf, void (*)(ldns_rdf*)> request_mac(
+        ldns_rdf_new_frm_data(LDNS_RDF_TYPE_INT16_DATA, update.request_mac.size(), update.request_mac.data()), ldns_rdf_deep_free);
+    ldns_rr* tsig = ldns_pkt_tsig(parsed);
+    const bool verified = request_mac != nullptr && ldns_pkt_tsig_verify(parsed, wire, answer.size(), update.key_name.c_str(),
+                                                                         update.secret.c_str(), request_mac.get());
+    // ldns 1.8 takes the TSIG record out of the packet while it verifies and does not put it back
+    // when it cannot compute the MAC (an algorithm it does not know): the packet would not free it.
+    if (tsig != nullptr && ldns_pkt_tsig(parsed) == nullptr) ldns_pkt_set_tsig(parsed, tsig);
+    const ldns_pkt_rcode rcode = ldns_pkt_get_rcode(parsed);
+    if (!verified && rcode == LDNS_RCODE_NOTAUTH)
+        // BIND answers a request it cannot verify unsigned (NOTAUTH, TSIG error BADSIG/BADKEY).
+        return stopped("NOTAUTH/BADSIG", server + " did not accept the TSIG signature",
+                       "Check the key name, secret and algorithm against the server's key, then run `sitelink ddns set` again.");
+    if (!verified) return retry("BADSIG", server + "'s answer is not signed with the key, so it cannot be believed");
+    return from_rcode(server, rcode);
 }
 
 ProviderAnswer send_update(const UpdateRequest& request) {

@@ -7,6 +7,7 @@
 
 #include "core/net.h"
 #include "ddns/ddns.h"
+#include "ddns/dns.h"
 #include "site/secrets.h"
 
 namespace sitelink::ddns {
@@ -62,8 +63,8 @@ Result<Done> check_settings(const DdnsSettings& s, const DdnsProviderProfile& p,
         return usage(p.name, "needs the service's address with --base-url; nothing was saved");
     if (!s.base_url.empty() && s.base_url.rfind("https://", 0) != 0 && s.base_url.rfind("http://", 0) != 0)
         return usage(s.base_url, "is not an http:// or https:// URL; nothing was saved");
-    if (p.protocol == "rfc2136" && !Ipv4::parse(s.server))
-        return usage(p.name, "needs --server, the IPv4 address of the zone's primary server; nothing was saved");
+    if (p.protocol == "rfc2136" && !parse_dns_server(s.server))
+        return usage(p.name, "needs --server, the IPv4 address of the zone's primary server (with :PORT when not 53); nothing was saved");
     if (!s.zone.empty() && (!full_name(s.zone) || !ends_with(s.hostname, "." + s.zone)))
         return usage(s.zone, "is not a zone " + s.hostname + " is in; nothing was saved");
     if (s.ttl_s < 30 || s.ttl_s > 86400) return usage("--ttl", "must be 30 to 86400 seconds; nothing was saved");

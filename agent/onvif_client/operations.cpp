@@ -372,6 +372,13 @@ Result<Done> CreateUsers(Session& session, const std::vector<NewUser>& users) {
         [&](struct soap* soap) { return request::create_users(soap, users); }, kNothingToRead);
 }
 
+Result<Done> DeleteUsers(Session& session, const std::vector<std::string>& usernames) {
+    _tds__DeleteUsers request;
+    request.Username = usernames;
+    return device_call<_tds__DeleteUsers, _tds__DeleteUsersResponse>(
+        session, "DeleteUsers", &DeviceBindingProxy::DeleteUsers, [&](struct soap*) { return &request; }, kNothingToRead);
+}
+
 Result<std::string> SystemReboot(Session& session) {
     _tds__SystemReboot request;
     std::string message;

@@ -80,6 +80,7 @@ Result<Done> SetNetworkDefaultGateway(Session& session, const std::string& gatew
 Result<Done> SetDNS(Session& session, const std::vector<std::string>& servers);
 Result<Done> SetNetworkProtocols(Session& session, const std::vector<ProtocolSetting>& protocols);
 Result<Done> CreateUsers(Session& session, const std::vector<NewUser>& users);
+Result<Done> DeleteUsers(Session& session, const std::vector<std::string>& usernames);
 Result<std::string> SystemReboot(Session& session);
 
 // A device's date and time as seconds since the epoch, read as UTC.

@@ -130,12 +130,14 @@ public:
                 if (auto r = record_manual(site_, rule, records, added.error().protocol_code + ": set by hand"); !r) return r.error();
                 return finish(rule, 0, "refused", added.error(), "set this rule by hand");
             }
+            // No UPnP error code: the connection dropped or nothing came, and the router may have made it.
+            if (code == 0) return unfinished(rule, *id, added.error());
             return finish(rule, *id, "failed", added.error());
         }
 
         say(rule, "verifying");
         auto back = igd_.mapping(wanted.external_port, rule.protocol);
-        if (!back) return finish(rule, *id, "failed", back.error());
+        if (!back) return unfinished(rule, *id, back.error());  // accepted, so probably there: not known either way
         if (!back->has_value() || !same_target(**back, rule.internal_client, rule.internal_port))
             return finish(rule, *id, "failed",
                           Error{ErrorCode::ChangeNotKept, igd_.identity().label(),
@@ -184,14 +186,28 @@ private:
         say(rule, "renewing", std::to_string(left) + " s of the lease left");
         const PortMapping wanted{rule.protocol, rule.external_port, rule.internal_client, rule.internal_port, record.description, true,
                                  lease()};
-        if (auto added = igd_.add(wanted); !added) return finish(rule, record.id, "failed", added.error());
+        if (auto added = igd_.add(wanted); !added) return renewal_failed(rule, record, added.error());
         auto back = igd_.mapping(rule.external_port, rule.protocol);
-        if (!back) return finish(rule, record.id, "failed", back.error());
+        if (!back) return renewal_failed(rule, record, back.error());
         if (!back->has_value() || !same_target(**back, rule.internal_client, rule.internal_port))
-            return finish(rule, record.id, "failed",
-                          Error{ErrorCode::ChangeNotKept, igd_.identity().label(), "accepted the renewal but does not list the mapping", ""});
+            return renewal_failed(rule, record,
+                                  Error{ErrorCode::ChangeNotKept, igd_.identity().label(), "accepted the renewal but does not list the mapping", ""});
         if (auto r = site_.set_forward_state(record.id, "added", "renewed: " + std::to_string((**back).lease_s) + " s"); !r) return r.error();
         return finish(rule, 0, "renewed", std::nullopt, "lease now " + std::to_string((**back).lease_s) + " s");
+    }
+
+    // A renewal that fails changes nothing Sitelink knows: the mapping stays Sitelink's ("added"),
+    // on the router until its lease ends, and the next pass renews it or adds it back.
+    Result<Done> renewal_failed(const ForwardRule& rule, const site::ForwardRecord& record, const Error& error) {
+        if (auto r = site_.set_forward_state(record.id, "added", "renewal failed: " + error.summary()); !r) return r.error();
+        return finish(rule, 0, "failed", error);
+    }
+
+    // The router may or may not hold the mapping: the entry stays "adding", so the next apply (or
+    // undo) asks the router and finishes it either way. For now the rule has failed.
+    Result<Done> unfinished(const ForwardRule& rule, std::int64_t record, const Error& error) {
+        if (auto r = site_.set_forward_state(record, "adding", "outcome unknown: " + error.summary()); !r) return r.error();
+        return finish(rule, 0, "failed", error, error.summary() + "; the router may hold it: run `sitelink forward apply` again to finish it");
     }
 
     void say(const ForwardRule& rule, const std::string& step, const std::string& detail = "") {

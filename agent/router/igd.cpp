@@ -20,6 +20,9 @@ constexpr const char* kNoMinissdpd = "/nonexistent/sitelink-no-minissdpd.sock";
 constexpr unsigned char kSsdpTtl = 2;
 // A router that keeps answering the index walk is broken; stop there.
 constexpr int kMaxMappings = 4096;
+// miniupnpc gives up on an answer after 5 s without a byte (getHTTPResponse), and cannot tell a
+// refused or dropped connection from silence: its errors say all three.
+constexpr const char* kNoAnswer = "the connection was refused or dropped, or nothing came for 5 s";
 
 std::string xml_text(const std::string& xml, const std::string& tag) {
     const auto open = xml.find("<" + tag + ">");
@@ -90,10 +93,15 @@ Result<Igd> Igd::find(const NetworkInterface& nic, const std::optional<std::stri
         auto state = std::make_unique<State>();
         char our_address[64] = {0};
         if (UPNP_GetIGDFromUrl(url.c_str(), &state->urls, &state->data, our_address, sizeof our_address) != 1) {
-            last = Error{ErrorCode::NoRouter, url, "no usable WANIPConnection or WANPPPConnection service in the description", ""};
+            last = Error{ErrorCode::TimedOut, url, std::string("no UPnP description came from it (") + kNoAnswer + ")", ""};
             continue;
         }
         state->has_urls = true;
+        // miniupnpc takes any answer as a description; one without the service is not a router's.
+        if (state->data.first.servicetype[0] == '\0') {
+            last = Error{ErrorCode::NoRouter, url, "no usable WANIPConnection or WANPPPConnection service in the description", ""};
+            continue;
+        }
         if (!on_subnet(nic, state->urls.controlURL)) {
             last = Error{ErrorCode::NoRouter, url,
                          std::string("its control URL ") + state->urls.controlURL + " is not on " + nic.name + "'s subnet", ""};
@@ -129,9 +137,12 @@ int Igd::upnp_code(const Error& error) {
 Error Igd::refused(const std::string& action, int code) const {
     const std::string who = identity_.label();
     if (code == UPNPCOMMAND_HTTP_ERROR)
-        return Error{ErrorCode::TimedOut, who, action + ": no answer from the router's UPnP service", "HTTP"};
+        return Error{ErrorCode::TimedOut, who, action + ": no answer from the router's UPnP service (" + kNoAnswer + ")", ""};
     if (code == UPNPCOMMAND_INVALID_RESPONSE)
         return Error{ErrorCode::MalformedAnswer, who, action + ": the router's answer is not valid UPnP", ""};
+    // What miniupnpc returns for an answer that holds neither the result nor a UPnP error code.
+    if (code == UPNPCOMMAND_UNKNOWN_ERROR)
+        return Error{ErrorCode::MalformedAnswer, who, action + ": the router's answer holds neither a result nor a UPnP error code", ""};
     if (code < 0) return Error{ErrorCode::RouterRefused, who, action + " failed (miniupnpc error " + std::to_string(code) + ")", ""};
     const char* text = strupnperror(code);
     return Error{ErrorCode::RouterRefused, who, action + ": " + (text != nullptr ? text : "error"),

@@ -14,7 +14,7 @@ namespace sitelink::site {
 
 namespace {
 
-constexpr int kSchemaVersion = 2;  // 2: forwards
+constexpr int kSchemaVersion = 3;  // 2: forwards, 3: accounts
 
 // The whole schema. Timestamps are UTC ISO 8601 strings, JSON columns hold NetworkSettings.
 constexpr const char* kSchema = R"sql(
@@ -59,6 +59,12 @@ CREATE TABLE IF NOT EXISTS forwards (
     result TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));
+CREATE TABLE IF NOT EXISTS accounts (
+    device_key TEXT NOT NULL REFERENCES devices(key), username TEXT NOT NULL, level TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('creating', 'created', 'failed', 'removing', 'removed')),
+    result TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (device_key, username));
 )sql";
 
 constexpr const char* kChangeStates[] = {"pending", "in-progress", "done", "failed", "rolled-back", "lost"};
@@ -483,6 +489,27 @@ Result<std::vector<ForwardRecord>> SiteDb::forwards() {
                        static_cast<int>(s.integer(6)), s.text(7), static_cast<int>(s.integer(8)), s.text(9), s.text(10),
                        s.text(11), s.text(12)});
     if (rc != SQLITE_DONE) return failure("cannot read the forwarding records");
+    return out;
+}
+
+Result<Done> SiteDb::set_account(const AccountRecord& a) {
+    std::lock_guard lock(mutex_);
+    Statement s(db_,
+                "INSERT INTO accounts(device_key, username, level, state, result) VALUES(?, ?, ?, ?, ?) "
+                "ON CONFLICT(device_key, username) DO UPDATE SET level = excluded.level, state = excluded.state, "
+                "result = excluded.result, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
+    if (s.bind(a.device_key).bind(a.username).bind(a.level).bind(a.state).bind(a.result).step() != SQLITE_DONE)
+        return failure("cannot record the account " + a.username + " on " + a.device_key);
+    return Done{};
+}
+
+Result<std::vector<AccountRecord>> SiteDb::accounts() {
+    std::lock_guard lock(mutex_);
+    Statement s(db_, "SELECT device_key, username, level, state, result, updated_at FROM accounts ORDER BY device_key, username");
+    std::vector<AccountRecord> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5)});
+    if (rc != SQLITE_DONE) return failure("cannot read the account records");
     return out;
 }
 

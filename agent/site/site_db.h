@@ -103,6 +103,18 @@ struct ForwardRecord {
     std::string updated_at;
 };
 
+// An account Sitelink made on a device (the customer's viewer), written down before the device
+// is asked ("creating"; "removing" before it is asked to delete it), so an interrupted run can
+// be finished or undone and nothing Sitelink did to a device's users is forgotten.
+struct AccountRecord {
+    std::string device_key;
+    std::string username;
+    std::string level;  // the ONVIF user level: User for viewers
+    std::string state;  // creating, created, failed, removing, removed
+    std::string result;
+    std::string updated_at;
+};
+
 class SiteDb {
 public:
     // Opens or creates the file (and its folder). Refuses a file written by a newer Sitelink.
@@ -149,6 +161,10 @@ public:
     // The router reserved another external port than the one asked for (IGD:2 AddAnyPortMapping).
     Result<Done> move_forward(std::int64_t id, int external_port);
     Result<std::vector<ForwardRecord>> forwards();
+
+    // One row per device and username, replaced on every state change.
+    Result<Done> set_account(const AccountRecord& record);
+    Result<std::vector<AccountRecord>> accounts();
 
 private:
     SiteDb(std::filesystem::path path, sqlite3* db);

@@ -86,7 +86,7 @@ CheckLine resolves_check(const ddns::DdnsSettings& s, const std::string& address
             seen.push_back(resolver + ": " + answer);
     }
     if (silent.size() == request.resolvers.size())
-        return fail("ddns-resolves", subject, "no resolver answered: " + joined(silent), "Check the site's internet connection.");
+        return fail("ddns-resolves", subject, "no usable answer from any resolver: " + joined(silent), "Check the site's internet connection.");
     if (!seen.empty())
         return fail("ddns-resolves", subject, "stale DDNS address: " + joined(seen) + ", but the site is at " + address,
                     "Run `sitelink ddns update`; if it keeps happening, make sure the keeper runs (`sitelink keeper status`).");

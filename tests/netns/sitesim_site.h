@@ -25,6 +25,8 @@ public:
     const CommandResult& up() const { return up_; }
     // A fact `sitesim env` printed (SITESIM_PUBLIC_IP, ...).
     std::string fact(const std::string& name) { return facts_[name]; }
+    // Where the installer's laptop keeps its sites and secret key (SITELINK_DATA_DIR).
+    const std::string& data_dir() const { return env_.at("SITELINK_DATA_DIR"); }
     CommandResult sitesim(std::vector<std::string> argv);
     CommandResult on(const std::string& host, std::vector<std::string> argv);
     // `sitelink ARGS --site job` on the installer's laptop, with extra environment.

@@ -112,6 +112,16 @@ std::optional<std::string> Device::add_users(const std::vector<UserAccount>& use
     return std::nullopt;
 }
 
+std::optional<std::string> Device::remove_users(const std::vector<std::string>& usernames) {
+    std::lock_guard lock(mutex_);
+    for (const auto& name : usernames)
+        if (std::none_of(users_.begin(), users_.end(), [&](const UserAccount& u) { return u.username == name; })) return name;
+    std::erase_if(users_, [&](const UserAccount& u) {
+        return std::find(usernames.begin(), usernames.end(), u.username) != usernames.end();
+    });
+    return std::nullopt;
+}
+
 void Device::set_gateways(std::vector<std::string> gateways) {
     std::lock_guard lock(mutex_);
     network_.gateways = std::move(gateways);

@@ -80,6 +80,8 @@ class Device {
     std::optional<UserAccount> find_user(const std::string& username) const;
     // Adds all or none; on a clash returns the clashing name.
     std::optional<std::string> add_users(const std::vector<UserAccount>& users);
+    // Removes all or none; when one is unknown returns its name.
+    std::optional<std::string> remove_users(const std::vector<std::string>& usernames);
 
     void set_gateways(std::vector<std::string> gateways);
     void set_dns(bool from_dhcp, std::vector<std::string> servers, std::vector<std::string> search_domains);

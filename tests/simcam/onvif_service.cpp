@@ -502,6 +502,15 @@ int DeviceBindingService::CreateUsers(_tds__CreateUsers* request, _tds__CreateUs
     return SOAP_OK;
 }
 
+int DeviceBindingService::DeleteUsers(_tds__DeleteUsers* request, _tds__DeleteUsersResponse&) {
+    ConnectionContext& connection = connection_of(soap);
+    if (int rc = connection.admit(soap, "DeleteUsers")) return rc;
+    if (request == nullptr || request->Username.empty()) return invalid_argument(soap, "ter:InvalidArgs", "No users given");
+    if (auto unknown = connection.device.remove_users(request->Username))
+        return invalid_argument(soap, "ter:UsernameMissing", "No such user: " + *unknown);
+    return SOAP_OK;
+}
+
 int DeviceBindingService::SystemReboot(_tds__SystemReboot*, _tds__SystemRebootResponse& response) {
     ConnectionContext& connection = connection_of(soap);
     if (int rc = connection.admit(soap, "SystemReboot")) return rc;

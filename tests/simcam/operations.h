@@ -35,6 +35,7 @@ inline constexpr OperationInfo kOperations[] = {
     {"SetDNS", AccessClass::Admin},
     {"SetNetworkProtocols", AccessClass::Admin},
     {"CreateUsers", AccessClass::Admin},
+    {"DeleteUsers", AccessClass::Admin},
     {"SystemReboot", AccessClass::Admin},
 };
 

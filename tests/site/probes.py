@@ -11,7 +11,16 @@
       RTSP OPTIONS rtsp://HOST:PORT/ with CSeq 7; prints the status line and the CSeq answered.
   probes.py https HOST PORT
       TLS (certificate not checked: cameras use self-signed ones), GET /; prints the status line.
+  probes.py rtsp-describe URL USER PASSWORD
+      RTSP DESCRIBE URL, answered again with Digest (MD5 preferred, else SHA-256; qop=auth when
+      offered) or Basic on a 401; prints the final status line.
+  probes.py onvif URL USER PASSWORD OPERATION
+      A device-service OPERATION (GetDeviceInformation, GetUsers, ...) over HTTP Digest; prints
+      "HTTP <status>" and, for a SOAP fault, its subcodes (ter:NotAuthorized, ...).
 """
+import base64
+import hashlib
+import http.client
 import os
 import random
 import re
@@ -20,6 +29,7 @@ import socket
 import struct
 import sys
 import time
+import urllib.parse
 import uuid
 
 WSD_GROUP = ("239.255.255.250", 3702)
@@ -126,12 +136,96 @@ def https(host, port):
         print(s.recv(4096).decode("latin-1").split("\r\n")[0])
 
 
+def _digest_authorization(method, uri, user, password, challenges):
+    """The Authorization value answering one of the Digest challenges (RFC 7616: MD5 or SHA-256,
+    qop=auth when offered); Basic when no Digest challenge was made."""
+    digests = [c for c in challenges if c.lower().startswith("digest ")]
+    if not digests:
+        return "Basic %s" % base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    offers = [dict(re.findall(r'(\w+)="?([^",]*)"?', c[7:])) for c in digests]
+    params = next((o for o in offers if o.get("algorithm", "MD5").upper() == "MD5"), offers[0])
+    algorithm = params.get("algorithm", "MD5").upper()
+    digest = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}[algorithm]
+    h = lambda text: digest(text.encode()).hexdigest()
+    ha1 = h("%s:%s:%s" % (user, params["realm"], password))
+    ha2 = h("%s:%s" % (method, uri))
+    extra = ', algorithm=%s' % algorithm
+    if "auth" in [q.strip() for q in params.get("qop", "").split(",")]:
+        cnonce = uuid.uuid4().hex[:16]
+        response = h("%s:%s:00000001:%s:auth:%s" % (ha1, params["nonce"], cnonce, ha2))
+        extra += ', qop=auth, nc=00000001, cnonce="%s"' % cnonce
+    else:
+        response = h("%s:%s:%s" % (ha1, params["nonce"], ha2))
+    if "opaque" in params:
+        extra += ', opaque="%s"' % params["opaque"]
+    return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", response="%s"%s'
+            % (user, params["realm"], params["nonce"], uri, response, extra))
+
+
+def _rtsp_exchange(sock, request):
+    sock.sendall(request.encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    head = head.decode(errors="replace")
+    length = re.search(r"^Content-Length:\s*(\d+)", head, re.I | re.M)
+    remaining = int(length.group(1)) - len(body) if length else 0
+    while remaining > 0:
+        chunk = sock.recv(remaining)
+        if not chunk:
+            break
+        remaining -= len(chunk)
+    return head
+
+
+def rtsp_describe(url, user, password):
+    parts = urllib.parse.urlsplit(url)
+    clean = "rtsp://%s:%d%s" % (parts.hostname, parts.port or 554, parts.path + ("?" + parts.query if parts.query else ""))
+    sock = socket.create_connection((parts.hostname, parts.port or 554), timeout=5)
+    ask = "DESCRIBE %s RTSP/1.0\r\nCSeq: %d\r\nAccept: application/sdp\r\n%s\r\n"
+    head = _rtsp_exchange(sock, ask % (clean, 1, ""))
+    if " 401 " in head.split("\r\n")[0]:
+        challenges = re.findall(r"^WWW-Authenticate:\s*(.*?)\s*$", head, re.I | re.M)
+        authorization = _digest_authorization("DESCRIBE", clean, user, password, challenges)
+        head = _rtsp_exchange(sock, ask % (clean, 2, "Authorization: %s\r\n" % authorization))
+    print(head.split("\r\n")[0])
+
+
+def onvif(url, user, password, operation):
+    body = ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" '
+            'xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><s:Body><tds:%s/></s:Body></s:Envelope>' % operation).encode()
+    parts = urllib.parse.urlsplit(url)
+    path = parts.path or "/"
+    headers = {"Content-Type": "application/soap+xml; charset=utf-8"}
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=5)
+    conn.request("POST", path, body, headers)
+    answer = conn.getresponse()
+    text = answer.read().decode(errors="replace")
+    if answer.status == 401:
+        challenges = answer.headers.get_all("WWW-Authenticate") or []
+        headers["Authorization"] = _digest_authorization("POST", path, user, password, challenges)
+        conn.request("POST", path, body, headers)
+        answer = conn.getresponse()
+        text = answer.read().decode(errors="replace")
+    subcodes = re.findall(r"<[^>]*Value>\s*([^<\s]+)\s*<", text)
+    print("HTTP %d %s" % (answer.status, " ".join(subcodes)))
+
+
 if __name__ == "__main__":
     if len(sys.argv) >= 3 and sys.argv[1] == "wsd":
         wsd(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None,
             float(sys.argv[4]) if len(sys.argv) > 4 else 2.0)
     elif len(sys.argv) == 4 and sys.argv[1] in ("rtsp", "https"):
         (rtsp if sys.argv[1] == "rtsp" else https)(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "rtsp-describe":
+        rtsp_describe(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif len(sys.argv) == 6 and sys.argv[1] == "onvif":
+        onvif(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     elif len(sys.argv) >= 3 and sys.argv[1] == "dhcp":
         sys.exit(dhcp(sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 3.0))
     else:

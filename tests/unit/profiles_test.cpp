@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 
 #include "core/profiles.h"
@@ -54,4 +55,29 @@ TEST(Profiles, MissingFolderIsAClearError) {
     auto profiles = load_profiles("/nonexistent/sitelink");
     ASSERT_FALSE(profiles);
     EXPECT_NE(profiles.error().summary().find("no such folder"), std::string::npos);
+}
+
+TEST(Profiles, PhoneAppsAreCheckedAndNameRealVendors) {
+    const fs::path dir = fs::temp_directory_path() / ("sitelink-apps-" + std::to_string(::getpid()));
+    fs::copy(std::string(SITELINK_SOURCE_DIR) + "/profiles", dir, fs::copy_options::recursive);
+    auto good = load_profiles(dir.string());
+    ASSERT_TRUE(good) << good.error().summary();
+    EXPECT_TRUE(std::any_of(good->phone_apps.begin(), good->phone_apps.end(), [](const PhoneAppProfile& a) { return a.id == "vlc"; }));
+    const std::pair<const char*, const char*> bad[] = {
+        {R"({"schema": 1, "name": "Acme View", "platforms": ["Android"], "opens": "vendor", "vendors": ["Acme"], "steps": ["x"]})",
+         "vendors names 'Acme', which is no vendor"},
+        {R"({"schema": 1, "name": "Acme View", "platforms": ["Android"], "opens": "web", "vendors": [], "steps": ["x"]})",
+         "opens must be rtsp, onvif or vendor"},
+        {R"({"schema": 1, "name": "Acme View", "platforms": ["Windows"], "opens": "rtsp", "vendors": [], "steps": ["x"]})",
+         "platforms 'Windows' is not Android or iOS"},
+        {R"({"schema": 1, "name": "Acme View", "platforms": ["iOS"], "opens": "vendor", "vendors": [], "steps": ["x"]})",
+         "a vendor app must name its vendors"}};
+    for (const auto& [text, named] : bad) {
+        std::ofstream(dir / "apps" / "acme.json") << text;
+        auto profiles = load_profiles(dir.string());
+        ASSERT_FALSE(profiles) << text;
+        EXPECT_NE(profiles.error().device.find("acme.json"), std::string::npos) << profiles.error().summary();
+        EXPECT_NE(profiles.error().detail.find(named), std::string::npos) << profiles.error().detail;
+    }
+    fs::remove_all(dir);
 }

@@ -236,6 +236,7 @@ TEST(RouterProfiles, BadRouterFilesAreRejectedByName) {
     fs::create_directories(dir / "vendors");
     fs::create_directories(dir / "routers");
     fs::create_directories(dir / "ddns");
+    fs::create_directories(dir / "apps");
     fs::copy_file(std::string(SITELINK_SOURCE_DIR) + "/profiles/routers/generic.json", dir / "routers" / "generic.json");
     ASSERT_TRUE(load_profiles(dir.string()));
     std::ofstream(dir / "routers" / "acme.json") << R"({"schema": 1, "family": "Acme", "match": [["Acme"]], "admin_url": "x",
