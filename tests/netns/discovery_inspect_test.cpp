@@ -13,6 +13,7 @@
 #include <regex>
 #include <thread>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -47,6 +48,10 @@ const std::vector<SimDevice> kDevices = {
      json{{"malformed", true}, {"ops", {"GetDeviceInformation"}}}},
     {"slow", "10.88.1.10", "digest", "Faulty", "Sloth", "FT0010", "02:00:00:00:00:10", 1, 0,
      json{{"slow_ms", 4000}, {"ops", {"GetDeviceInformation"}}}},
+    // Answers every Probe 1000 times (each copy with its own MessageID): still one device, and its
+    // flood must not crowd out anyone else's answer (DiscoverFindsEveryCameraOnTheLanOnce).
+    {"flood", "10.88.1.11", "digest", "Faulty", "Flooder", "FT0011", "02:00:00:00:00:11", 1, 0,
+     json{{"flood_probe_matches", 1000}}},
 };
 const SimDevice kFarCamera = {"far", "10.89.0.5", "digest", "Axis", "M3106", "ACCC8E000099", "ac:cc:8e:00:00:99"};
 
@@ -165,6 +170,20 @@ TEST_F(Site, DiscoverFindsEveryCameraOnTheLanOnce) {
     const auto note = r.err.find("mDNS unavailable");
     EXPECT_NE(note, std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("mDNS unavailable", note + 1), std::string::npos) << r.err;
+}
+
+// A device that answers every Probe a thousand times is one device, and nobody else is lost.
+TEST_F(Site, AProbeMatchFloodIsOneDeviceAndCrowdsOutNobody) {
+    auto r = sitelink({"discover", "--interface", "eth0", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json devices = json::parse(r.out);
+    std::map<std::string, int> times_listed;
+    for (const auto& d : devices) ++times_listed[d["address"].get<std::string>()];
+    EXPECT_EQ(times_listed[device("flood").address], 1);
+    for (const auto& d : kDevices) EXPECT_EQ(times_listed[d.address], 1) << d.key;
+    std::ifstream log(state_dir_ + "/cams.log");
+    const std::string text((std::istreambuf_iterator<char>(log)), {});
+    EXPECT_NE(text.find(device("flood").address + " flooded 1000 ProbeMatches"), std::string::npos) << "the flood must really happen";
 }
 
 // A device that boots during discovery announces itself with Hello; one that shuts down says Bye.

@@ -89,7 +89,8 @@ const std::set<std::string> kProfileKeys = {"token",  "name",        "encoding",
                                             "height", "stream_path", "snapshot_path"};
 const std::set<std::string> kUserKeys = {"username", "password", "level"};
 const std::set<std::string> kProtocolKeys = {"http", "https", "rtsp"};
-const std::set<std::string> kFaultKeys = {"ignore_network_changes", "drop_connection", "malformed", "slow_ms", "ops"};
+const std::set<std::string> kFaultKeys = {"ignore_network_changes", "drop_connection", "malformed", "slow_ms",
+                                          "flood_probe_matches", "ops"};
 const std::set<std::string> kGenerateKeys = {"count", "first_address", "prefix"};
 
 std::string key_path(const std::string& parent, const std::string& key) {
@@ -290,6 +291,7 @@ void read_faults(const json& object, const std::string& path, FaultSwitches& out
     read_bool(faults, faults_path, "drop_connection", out.drop_connection);
     read_bool(faults, faults_path, "malformed", out.malformed);
     read_int(faults, faults_path, "slow_ms", out.slow_ms, 0, 600000);
+    read_int(faults, faults_path, "flood_probe_matches", out.flood_probe_matches, 0, 100000);
     if (faults.contains("ops")) {
         const json& ops = faults.at("ops");
         const std::string ops_path = key_path(faults_path, "ops");

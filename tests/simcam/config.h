@@ -62,6 +62,7 @@ struct FaultSwitches {
     bool drop_connection = false;         // read the request, close without answering
     bool malformed = false;               // answer HTTP 200 with broken XML
     int slow_ms = 0;                      // wait this long before answering
+    int flood_probe_matches = 0;          // answer each WS-Discovery Probe with this many ProbeMatches
     std::vector<std::string> ops;         // operation names the switches apply to; empty = all
 
     bool applies_to(std::string_view operation) const;

@@ -1,5 +1,6 @@
 #include "discovery_responder.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
@@ -248,8 +249,14 @@ void DiscoveryResponder::schedule_probe_match(Device& device, const std::string&
 void DiscoveryResponder::send_probe_match(Device& device, const std::string& relates_to, const sockaddr_in& prober) {
     if (device.is_silent()) return;  // started rebooting while the answer waited
     const DiscoveryRecord record = device.discovery_record();
-    const std::string payload = serialize_probe_matches(record, relates_to);
-    if (send_from(record.address, prober, payload, false))
+    // Fault flood_probe_matches: the same answer over and over, each with a MessageID of its own.
+    const int copies = std::max(1, device.config().faults.flood_probe_matches);
+    int sent = 0;
+    for (int i = 0; i < copies; ++i)
+        if (send_from(record.address, prober, serialize_probe_matches(record, relates_to), false)) ++sent;
+    if (copies > 1)
+        spdlog::info("discovery: {} flooded {} ProbeMatches to {}", format_ipv4(record.address), sent, describe(prober));
+    else if (sent == 1)
         spdlog::debug("discovery: {} ProbeMatches to {}", format_ipv4(record.address), describe(prober));
 }
 

@@ -58,13 +58,14 @@ TEST(Config, MinimalDeviceGetsDefaults) {
 
 TEST(Config, DefaultsApplyAndDeviceOverrides) {
     const auto config = parse_config(R"({
-        "defaults": { "auth": "usernametoken", "port": 8080, "faults": { "slow_ms": 10 } },
+        "defaults": { "auth": "usernametoken", "port": 8080, "faults": { "slow_ms": 10, "flood_probe_matches": 50 } },
         "devices": [ {"address": "10.0.0.5"}, {"address": "10.0.0.6", "auth": "none"} ] })");
     EXPECT_EQ(config.devices[0].auth, AuthMode::UsernameToken);
     EXPECT_EQ(config.devices[1].auth, AuthMode::None);
     EXPECT_EQ(config.devices[1].port, 8080);
     EXPECT_EQ(config.devices[1].protocols.http.port, 8080);  // follows the listening port
     EXPECT_EQ(config.devices[1].faults.slow_ms, 10);
+    EXPECT_EQ(config.devices[1].faults.flood_probe_matches, 50);
 }
 
 TEST(Config, GenerateMakesIdentitiesUnique) {
