@@ -163,9 +163,10 @@ TEST_F(Site, DiscoverFindsEveryCameraOnTheLanOnce) {
     }
     EXPECT_FALSE(seen.count(kFarCamera.address)) << "multicast must not cross the router";
     // It ends when the answers stop (the 500 ms jitter window plus a little), not at the 5 s cap.
+    // Compared with the cap, not a speed target: how fast is bench/'s business.
     std::smatch took;
     ASSERT_TRUE(std::regex_search(r.err, took, std::regex(R"(device\(s\) in (\d+) ms)"))) << r.err;
-    EXPECT_LT(std::stoi(took[1]), 2000);
+    EXPECT_LT(std::stoi(took[1]), 5000) << "it waited for the cap instead of ending when the answers stopped";
     // The lab runs no avahi: said once, and WS-Discovery found everything anyway.
     const auto note = r.err.find("mDNS unavailable");
     EXPECT_NE(note, std::string::npos) << r.err;
