@@ -43,6 +43,8 @@ void print_device(const handoff::DeviceHandoff& d) {
 }
 
 int run_remove(const HandoffOptions& o) {
+    if (o.user.empty())
+        return report_error(Error{ErrorCode::Usage, "", "removing the viewer accounts needs the devices' admin: add --user ADMIN", ""});
     auto site = open_site(o);
     if (!site) return report_error(site.error());
     if (auto locked = (*site)->lock_for_changes(); !locked) return report_error(locked.error());

@@ -175,6 +175,8 @@ TEST_F(Handoff, ThePhoneWatchesEveryCameraWithTheViewerAndNothingMore) {
     EXPECT_EQ(outputs_.find(kSitePassword), std::string::npos);
 
     // Taking the accounts away: the phone is refused from then on.
+    auto without_admin = remember(site_.sitelink_cmd({"handoff", "--remove-viewers"}), 2);
+    EXPECT_NE(without_admin.err.find("--user ADMIN"), std::string::npos) << without_admin.err;
     remember(site_.sitelink_cmd({"handoff", "--remove-viewers", "--user", "admin"}), 0);
     const std::string first_stream = doc["devices"][0]["streams"][0]["url"];
     EXPECT_EQ(phone({"rtsp-describe", first_stream, "viewer", password}), "RTSP/1.0 401 Unauthorized");
