@@ -5,9 +5,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-// First: without it, ldns defines false and true as macros (0 and 1) for everything after it.
-#include <stdbool.h>
-#include <ldns/ldns.h>
+#include "ddns/ldns_handle.h"
 
 #include <algorithm>
 #include <cctype>
@@ -31,11 +29,6 @@ struct ResolverDeleter {
     }
 };
 using Resolver = std::unique_ptr<ldns_resolver, ResolverDeleter>;
-
-struct PacketDeleter {
-    void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
-};
-using Packet = std::unique_ptr<ldns_pkt, PacketDeleter>;
 
 Error not_a_server(const DnsServer& server) {
     return Error{ErrorCode::Usage, server.address, "not the IPv4 address (and :PORT, when not 53) of a DNS server", ""};

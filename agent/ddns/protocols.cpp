@@ -2,9 +2,7 @@
 // Cloudflare's API v4, and RFC 2136 dynamic update signed with TSIG (ldns builds, signs and
 // checks the DNS messages). Each returns what the provider said, classified in one place.
 #include <httplib.h>
-// First: without it, ldns defines false and true as macros (0 and 1) for everything after it.
-#include <stdbool.h>
-#include <ldns/ldns.h>
+#include "ddns/ldns_handle.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -35,11 +33,6 @@ ProviderAnswer retry(std::string code, std::string message) {
 ProviderAnswer stopped(std::string code, std::string message, std::string advice) {
     return {AnswerKind::Stopped, std::move(code), "", std::move(message), std::move(advice)};
 }
-
-struct PacketDeleter {
-    void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
-};
-using Packet = std::unique_ptr<ldns_pkt, PacketDeleter>;
 
 std::string base_url(const UpdateRequest& r) {
     return r.settings.base_url.empty() ? r.provider->base_url : r.settings.base_url;

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/clock.h"
 #include "core/net.h"
 #include "ddns/ddns.h"
 #include "handoff/handoff.h"
@@ -100,15 +101,6 @@ std::string file_safe(const std::string& name) {
     if (!out.empty() && out.front() == '-') out.erase(0, 1);
     if (!out.empty() && out.back() == '-') out.pop_back();
     return out.empty() ? "device" : out;
-}
-
-std::string now_utc() {
-    char text[32];
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
 }
 
 std::string kept_by(site::SiteDb& site, const ddns::DdnsSettings& settings) {
@@ -308,7 +300,7 @@ Result<Bundle> build_bundle(site::SiteDb& site, const Profiles& profiles, const 
     Bundle bundle;
     json doc = {{"schema", kSchema},
                 {"site", site.path().stem().string()},
-                {"created_at", now_utc()},
+                {"created_at", utc_timestamp(std::time(nullptr))},
                 {"host", host},
                 {"installer", options.installer},
                 {"ddns", nullptr},

@@ -7,6 +7,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
+
 namespace sitelink::keeper {
 
 namespace {
@@ -14,15 +16,6 @@ namespace {
 std::string hostname() {
     std::array<char, 256> name{};
     return ::gethostname(name.data(), name.size() - 1) == 0 ? name.data() : "unknown host";
-}
-
-std::string now_utc() {
-    const std::time_t t = std::time(nullptr);
-    std::tm parts{};
-    gmtime_r(&t, &parts);
-    std::array<char, 32> text{};
-    std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &parts);
-    return text.data();
 }
 
 bool has_added_forwards(const std::vector<site::ForwardRecord>& records) {
@@ -91,7 +84,7 @@ Result<PassReport> keep_once(site::SiteDb& site, const Profiles& profiles, const
         }
     }
     report.summary = summarize(report);
-    const nlohmann::json seen = {{"host", hostname()}, {"at", now_utc()}, {"healthy", report.healthy()}, {"summary", report.summary}};
+    const nlohmann::json seen = {{"host", hostname()}, {"at", utc_timestamp(std::time(nullptr))}, {"healthy", report.healthy()}, {"summary", report.summary}};
     if (auto saved = site.put_fact("keeper", seen); !saved) return saved.error();
     return report;
 }

@@ -23,14 +23,6 @@ std::string base64(const std::vector<std::uint8_t>& bytes) {
     return out;
 }
 
-std::string utc_timestamp(std::time_t t) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 std::string password_digest(const std::vector<std::uint8_t>& nonce, std::string_view created,
                             std::string_view password) {
     std::vector<std::uint8_t> input(nonce);

@@ -7,13 +7,14 @@
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
+
 struct soap;
 
 namespace sitelink::onvif_client {
 
 std::string base64(const std::vector<std::uint8_t>& bytes);
-// xsd:dateTime in UTC with a Z, as devices expect: "2010-09-16T07:50:45Z".
-std::string utc_timestamp(std::time_t t);
+using sitelink::utc_timestamp;  // the UsernameToken's Created
 std::string password_digest(const std::vector<std::uint8_t>& nonce, std::string_view created,
                             std::string_view password);
 

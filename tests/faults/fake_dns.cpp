@@ -7,9 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-// First: without it, ldns defines false and true as macros (0 and 1) for everything after it.
-#include <stdbool.h>
-#include <ldns/ldns.h>
+#include "ddns/ldns_handle.h"
 
 #include <algorithm>
 #include <cctype>
@@ -20,14 +18,11 @@
 
 namespace sitelink::faults {
 
+using ddns::Packet;
+
 namespace {
 
 constexpr std::uint16_t kFudgeSeconds = 300;
-
-struct PacketDeleter {
-    void operator()(ldns_pkt* packet) const { ldns_pkt_free(packet); }
-};
-using Packet = std::unique_ptr<ldns_pkt, PacketDeleter>;
 
 std::string text_of(const ldns_rdf* rdf) {
     char* text = ldns_rdf2str(rdf);
