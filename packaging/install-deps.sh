@@ -13,14 +13,18 @@ build_pkgs=(
   build-essential cmake pkg-config git
   libcpp-httplib-dev nlohmann-json3-dev gsoap libgsoap-dev libssl-dev zlib1g-dev
   libavahi-compat-libdnssd-dev libminiupnpc-dev libnatpmp-dev libqrencode-dev
-  libsqlite3-dev libsodium-dev libldns-dev libpng-dev libarchive-dev libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev libsodium-dev libldns-dev libpng-dev libjpeg62-turbo-dev libarchive-dev libgtest-dev libgmock-dev libcli11-dev libspdlog-dev libfmt-dev
   clang libclang-rt-14-dev
 )
 site_pkgs=(
   iproute2 nftables iptables miniupnpd miniupnpd-nftables miniupnpc natpmpc
   avahi-daemon avahi-utils dbus bind9 bind9-utils bind9-dnsutils dnsmasq-base
-  curl netcat-openbsd iputils-ping procps python3 util-linux udhcpc openssl zbar-tools
+  curl netcat-openbsd iputils-ping procps python3 util-linux udhcpc openssl zbar-tools socat
 )
+# The wizard's browser test: Debian's chromium, driven by playwright-core (tests/wizard, from npm).
+# A Node.js that ships its own npm (NodeSource's) conflicts with Debian's npm package: npm only when missing.
+browser_pkgs=(chromium nodejs)
+command -v npm >/dev/null || browser_pkgs+=(npm)
 
 # `run.sh package` and the packaging test: CPack's dpkg-shlibdeps and dpkg-architecture, `file` for
 # CPack, lintian, man for the man page check, systemd-analyze for the units.
@@ -31,7 +35,7 @@ package_pkgs=(dpkg-dev file binutils lintian man-db systemd)
 hairpin_cache=${SITESIM_CACHE:-/var/cache/sitesim}/miniupnpd-iptables
 
 need=()
-for p in "${build_pkgs[@]}" "${site_pkgs[@]}" "${package_pkgs[@]}"; do
+for p in "${build_pkgs[@]}" "${site_pkgs[@]}" "${package_pkgs[@]}" "${browser_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -eq 0 ] && [ -x "$hairpin_cache/usr/sbin/miniupnpd" ]; then

@@ -27,6 +27,9 @@ struct DhcpPool {
     bool contains(Ipv4 address) const { return first <= address && address <= last; }
 };
 
+// "192.168.1.100-192.168.1.199", as the installer gives it; nothing for anything else.
+std::optional<DhcpPool> parse_dhcp_pool(const std::string& text);
+
 // The site's IPv4 network as seen from the chosen interface.
 struct SiteNetwork {
     std::string interface;
@@ -66,7 +69,7 @@ DhcpPool infer_pool(const Ipv4Subnet& subnet, const std::vector<Ipv4>& handed_ou
 
 struct PlanRequest {
     std::string interface;
-    std::optional<onvif_client::Credentials> credentials;
+    onvif_client::CredentialBook credentials;
     std::optional<DhcpPool> dhcp_pool;  // the installer's word beats any inference
     PlanChoices choices;
     std::vector<MdnsServiceProfile> mdns_services;
@@ -107,7 +110,7 @@ struct DeviceEvent {
 using EventSink = std::function<void(const DeviceEvent&)>;
 
 struct ApplyRequest {
-    std::optional<onvif_client::Credentials> credentials;
+    onvif_client::CredentialBook credentials;
     // Devices talked to at the same moment. A device waiting for its reboot does not count, so
     // reboots overlap freely (up to 256 devices in flight).
     int parallel = 32;

@@ -117,7 +117,7 @@ private:
 
     std::shared_ptr<onvif_client::Session> session_at(const site::SiteDevice& d, const std::string& address,
                                                       milliseconds timeout, const DeviceMemo& memo) {
-        auto session = std::make_shared<onvif_client::Session>(url_at(d, address), request_.credentials,
+        auto session = std::make_shared<onvif_client::Session>(url_at(d, address), request_.credentials.for_device(d.key),
                                                                onvif_client::SessionOptions{timeout});
         if (memo.clock_offset_s) session->set_clock_offset_s(*memo.clock_offset_s);
         return session;

@@ -41,24 +41,18 @@ bool is_recorder(const DiscoveredDevice& found, const DeviceReport& report) {
     return report.profiles.size() >= 4;
 }
 
-std::string device_url(const DiscoveredDevice& found) {
-    for (const auto& xaddr : found.xaddrs)
-        if (url_host(xaddr) == found.address) return xaddr;
-    const std::string reached = "http://" + found.address + "/";
-    return found.xaddrs.empty() ? reached + "onvif/device_service" : on_device_host(found.xaddrs.front(), reached);
-}
-
 PlanInput read_device(const DiscoveredDevice& found, const PlanRequest& request) {
     PlanInput input;
     auto& d = input.device;
     d.endpoint = found.endpoint;
-    d.url = device_url(found);
+    d.url = discover::device_service_url(found);
     d.name = found.scopes.name.value_or("");
     d.mac = normalize_mac(found.scopes.mac.value_or(""));
     d.serial = found.scopes.serial.value_or("");
     d.current.address = found.address;
     d.role = "camera";
-    inspect::InspectRequest inspect_request{d.url, request.credentials, request.timeout};
+    inspect::InspectRequest inspect_request{d.url, request.credentials.for_device(device_key(d.endpoint, d.mac, found.address)),
+                                            request.timeout};
     auto report = inspect::inspect(inspect_request);
     if (!report) {
         input.unusable = report.error();
@@ -73,7 +67,7 @@ PlanInput read_device(const DiscoveredDevice& found, const PlanRequest& request)
         if (d.name.empty()) d.name = report->manufacturer + " " + report->model;
     }
     d.original = d.current;
-    d.key = !d.endpoint.empty() ? d.endpoint : !d.mac.empty() ? "mac:" + d.mac : "address:" + found.address;
+    d.key = device_key(d.endpoint, d.mac, found.address);
     return input;
 }
 
@@ -151,6 +145,15 @@ void to_json(nlohmann::json& j, const AddressPlan& v) {
                                 {"action", line.planned.action},
                                 {"target", line.planned.target},
                                 {"reason", line.planned.reason}});
+}
+
+std::optional<DhcpPool> parse_dhcp_pool(const std::string& text) {
+    const auto dash = text.find('-');
+    if (dash == std::string::npos) return std::nullopt;
+    auto first = Ipv4::parse(text.substr(0, dash));
+    auto last = Ipv4::parse(text.substr(dash + 1));
+    if (!first || !last || *last < *first) return std::nullopt;
+    return DhcpPool{*first, *last, "installer"};
 }
 
 DhcpPool infer_pool(const Ipv4Subnet& subnet, const std::vector<Ipv4>& handed_out) {

@@ -44,15 +44,6 @@ void print_plan(const address::AddressPlan& plan) {
     table.print(std::cout);
 }
 
-std::optional<address::DhcpPool> parse_pool(const std::string& text) {
-    const auto dash = text.find('-');
-    if (dash == std::string::npos) return std::nullopt;
-    auto first = Ipv4::parse(text.substr(0, dash));
-    auto last = Ipv4::parse(text.substr(dash + 1));
-    if (!first || !last || *last < *first) return std::nullopt;
-    return address::DhcpPool{*first, *last, "installer"};
-}
-
 int run_plan(const PlanOptions& o) {
     if (o.interface.empty())
         return report_error(Error{ErrorCode::Usage, "", "choose the interface on the cameras' network with --interface "
@@ -62,7 +53,7 @@ int run_plan(const PlanOptions& o) {
     request.timeout = std::chrono::milliseconds(o.timeout_ms);
     request.check_conflicts = !o.no_conflict_check;
     if (!o.dhcp_pool.empty()) {
-        request.dhcp_pool = parse_pool(o.dhcp_pool);
+        request.dhcp_pool = address::parse_dhcp_pool(o.dhcp_pool);
         if (!request.dhcp_pool)
             return report_error(Error{ErrorCode::Usage, "", "--dhcp-pool " + o.dhcp_pool + ": want FIRST-LAST, e.g. 192.168.1.100-192.168.1.199", ""});
     }

@@ -22,17 +22,6 @@ struct ForwardPlanOptions : SiteOptions {
     std::vector<int> allow_denied;
 };
 
-// The router the site last saw, for picking the guide's router family.
-std::optional<router::RouterIdentity> saved_router(site::SiteDb& site) {
-    auto fact = site.fact("router");
-    if (!fact || !fact->has_value()) return std::nullopt;
-    try {
-        return fact->value().get<router::RouterIdentity>();
-    } catch (const nlohmann::json::exception&) {
-        return std::nullopt;  // a damaged record only costs the family match: the generic guide
-    }
-}
-
 Result<const RouterProfile*> guide_profile(const Profiles& profiles, const RouterOptions& o, const std::optional<router::RouterIdentity>& router) {
     if (o.router_profile.empty()) return &router::router_profile_for(profiles, router);
     if (const RouterProfile* p = profiles.router(o.router_profile)) return p;
@@ -59,7 +48,7 @@ int run_status(const RouterOptions& o) {
     auto status = router::router_status(*request, site.get());
     if (!status) return report_error(status.error());
     if (site && status->router)
-        if (auto r = site->put_fact("router", *status->router); !r) return report_error(r.error());
+        if (auto r = router::remember_router(*site, *status->router); !r) return report_error(r.error());
     if (o.json) {
         std::cout << nlohmann::json(*status).dump(2) << "\n";
     } else {
@@ -189,7 +178,7 @@ Result<ForwardRun> run_forward(const RouterOptions& o, ForwardAction action) {
     if (!outcome) return outcome.error();
     run.outcome = std::move(outcome.value());
     if (run.outcome.router)
-        if (auto r = run.site->put_fact("router", *run.outcome.router); !r) return r.error();
+        if (auto r = router::remember_router(*run.site, *run.outcome.router); !r) return r.error();
     return run;
 }
 
@@ -242,7 +231,7 @@ int run_undo(const RouterOptions& o) {
     }
     print_results(outcome, o.json);
     if (const auto by_hand = rules_in(outcome, "manual"); !by_hand.empty()) {
-        auto profile = guide_profile(run->profiles, o, saved_router(*run->site));
+        auto profile = guide_profile(run->profiles, o, router::saved_router(*run->site));
         if (!profile) return report_error(profile.error());
         std::cerr << "These " << by_hand.size() << " rule(s) were set by hand; Sitelink cannot see or remove them:\n\n"
                   << router::removal_guide(by_hand, **profile, gateway_of(run->interface));
@@ -258,7 +247,7 @@ int run_guide(const RouterOptions& o) {
     if (!site) return report_error(site.error());
     auto plan = router::saved_forward_plan(**site);
     if (!plan) return report_error(plan.error());
-    auto profile = guide_profile(*profiles, o, saved_router(**site));
+    auto profile = guide_profile(*profiles, o, router::saved_router(**site));
     if (!profile) return report_error(profile.error());
     auto interface = interface_for(o.interface, site->get());
     std::cout << router::manual_guide(plan->rules, **profile, interface ? gateway_of(*interface) : "");

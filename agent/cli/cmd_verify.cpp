@@ -1,6 +1,4 @@
 // `sitelink verify`: thin over verify/.
-#include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -13,23 +11,7 @@ namespace sitelink::cli {
 
 namespace {
 
-struct VerifyOptions : SiteOptions, RouterAccess {
-    std::vector<std::string> resolvers;
-    std::string probe_url, probe_ca, probe_token_file;
-};
-
-// The token: the file's first line, else SITELINK_PROBE_TOKEN. Never from argv (`ps` shows it).
-Result<std::string> probe_token(const VerifyOptions& o) {
-    if (!o.probe_token_file.empty()) {
-        std::ifstream in(o.probe_token_file);
-        std::string token;
-        if (!in || !std::getline(in, token) || token.empty())
-            return Error{ErrorCode::Usage, o.probe_token_file, "cannot read a token from the file", ""};
-        return token;
-    }
-    if (const char* env = std::getenv("SITELINK_PROBE_TOKEN"); env && *env) return std::string(env);
-    return Error{ErrorCode::Usage, o.probe_url, "the probe server needs a token: --probe-token-file or SITELINK_PROBE_TOKEN", ""};
-}
+struct VerifyOptions : SiteOptions, RouterAccess, ProbeAccess {};
 
 int run_verify(const VerifyOptions& o) {
     auto site = open_site(o);
@@ -41,7 +23,7 @@ int run_verify(const VerifyOptions& o) {
     request.timeout = std::chrono::milliseconds(o.timeout_ms);
     if (!o.resolvers.empty()) request.resolvers = o.resolvers;
     if (!o.probe_url.empty()) {
-        auto token = probe_token(o);
+        auto token = probe_token(o.probe_url, o.probe_token_file);
         if (!token) return report_error(token.error());
         request.probe = verify::ProbeServerRef{o.probe_url, *token, o.probe_ca, status->interface};
     }
@@ -67,10 +49,7 @@ void add_verify(CLI::App& app, int* exit_code) {
     auto* cmd = app.add_subcommand("verify", "Prove the site is reachable from outside: address, DDNS name, every forwarded service");
     add_site_options(cmd, *o, false);
     add_router_access(cmd, *o, true);
-    cmd->add_option("--resolver", o->resolvers, "Public DNS resolver ADDRESS[:PORT] to ask for the DDNS name (repeatable; default 1.1.1.1 and 9.9.9.9)");
-    cmd->add_option("--probe", o->probe_url, "The probe server's URL (https://...), run by an integrator with `sitelink probe-server`");
-    cmd->add_option("--probe-ca", o->probe_ca, "PEM file trusted for the probe server's certificate (default: the system's CAs)");
-    cmd->add_option("--probe-token-file", o->probe_token_file, "File with the probe server's token (default: SITELINK_PROBE_TOKEN)");
+    add_probe_access(cmd, *o);
     cmd->callback([o, exit_code] { *exit_code = run_verify(*o); });
 }
 

@@ -20,6 +20,8 @@ void add_ddns(CLI::App& app, int* exit_code);
 void add_keeper(CLI::App& app, int* exit_code);
 // `verify`: the outside-in checklist.
 void add_verify(CLI::App& app, int* exit_code);
+// `serve`: the browser wizard.
+void add_serve(CLI::App& app, int* exit_code);
 // `handoff`: viewer accounts, QR codes, the sheet and the bundle; `handoff check`.
 void add_handoff(CLI::App& app, int* exit_code);
 

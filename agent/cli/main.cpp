@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     sitelink::cli::add_keeper(app, &exit_code);
     sitelink::cli::add_handoff(app, &exit_code);
     sitelink::cli::add_verify(app, &exit_code);
+    sitelink::cli::add_serve(app, &exit_code);
     sitelink::cli::add_demo(app, &exit_code);
     try {
         app.parse(argc, argv);

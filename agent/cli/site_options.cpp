@@ -1,5 +1,8 @@
 #include "cli/site_options.h"
 
+#include <cstdlib>
+#include <fstream>
+
 #include "cli/password.h"
 
 namespace sitelink::cli {
@@ -48,6 +51,24 @@ Result<router::StatusRequest> status_request(const RouterAccess& o, site::SiteDb
     if (!o.igd.empty()) request.description_url = o.igd;
     if (o.ip_echo != "none") request.ip_echo_url = o.ip_echo;
     return request;
+}
+
+void add_probe_access(CLI::App* cmd, ProbeAccess& o) {
+    cmd->add_option("--resolver", o.resolvers, "Public DNS resolver ADDRESS[:PORT] to ask for the DDNS name (repeatable; default 1.1.1.1 and 9.9.9.9)");
+    cmd->add_option("--probe", o.probe_url, "The probe server's URL (https://...), run by an integrator with `sitelink probe-server`");
+    cmd->add_option("--probe-ca", o.probe_ca, "PEM file trusted for the probe server's certificate (default: the system's CAs)");
+    cmd->add_option("--probe-token-file", o.probe_token_file, "File with the probe server's token (default: SITELINK_PROBE_TOKEN)");
+}
+
+Result<std::string> probe_token(const std::string& probe_url, const std::string& token_file) {
+    if (!token_file.empty()) {
+        std::ifstream in(token_file);
+        std::string token;
+        if (!in || !std::getline(in, token) || token.empty()) return Error{ErrorCode::Usage, token_file, "cannot read a token from the file", ""};
+        return token;
+    }
+    if (const char* env = std::getenv("SITELINK_PROBE_TOKEN"); env && *env) return std::string(env);
+    return Error{ErrorCode::Usage, probe_url, "the probe server needs a token: --probe-token-file or SITELINK_PROBE_TOKEN", ""};
 }
 
 std::string site_argument(const SiteOptions& o) { return o.site == "default" ? "" : " --site " + o.site; }

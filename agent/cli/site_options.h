@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "onvif_client/session.h"
@@ -39,6 +40,16 @@ void add_router_access(CLI::App* cmd, RouterAccess& o, bool with_ip_echo);
 // ever sent on an interface the installer did not choose.
 Result<std::string> interface_for(const std::string& chosen, site::SiteDb* site);
 Result<router::StatusRequest> status_request(const RouterAccess& o, site::SiteDb* site);
+
+// How `verify` (and the wizard's Verify step) check from outside: resolvers and the probe server.
+struct ProbeAccess {
+    std::vector<std::string> resolvers;
+    std::string probe_url, probe_ca, probe_token_file;
+};
+void add_probe_access(CLI::App* cmd, ProbeAccess& o);
+// The probe server's token: the file's first line, else SITELINK_PROBE_TOKEN. Never from argv
+// (`ps` shows it).
+Result<std::string> probe_token(const std::string& probe_url, const std::string& token_file);
 
 // " --site NAME" when the site is not the default one, for the commands Sitelink suggests.
 std::string site_argument(const SiteOptions& o);

@@ -5,6 +5,14 @@
 
 namespace sitelink {
 
+std::string device_key(const std::string& endpoint, const std::string& mac, const std::string& address) {
+    return !endpoint.empty() ? endpoint : !mac.empty() ? "mac:" + mac : "address:" + address;
+}
+
+std::string device_key(const DiscoveredDevice& found) {
+    return device_key(found.endpoint, normalize_mac(found.scopes.mac.value_or("")), found.address);
+}
+
 std::string normalize_mac(const std::string& text) {
     std::string hex;
     for (char c : text) {

@@ -37,6 +37,11 @@ struct DiscoveredDevice {
     std::vector<std::string> mdns_services; // e.g. _axis-video._tcp:80
 };
 
+// The key a site knows a device by, which never changes with its address: the EndpointReference,
+// else "mac:<mac>", else "address:<address>" for a device that says neither.
+std::string device_key(const std::string& endpoint, const std::string& mac, const std::string& address);
+std::string device_key(const DiscoveredDevice& found);
+
 struct NetworkSettings {
     bool operator==(const NetworkSettings&) const = default;
     std::string address;

@@ -54,9 +54,10 @@ constexpr CatalogueEntry kCatalogue[] = {
      "`sitelink forward guide` prints them.", 1},
     {"router-refused", "the router refused",
      "See the router's UPnP error; `sitelink forward guide` prints the rules to set by hand.", 1},
+    {"not-found", "not found", "Check the name: the wizard's first step lists the sites, and each site its devices.", 2},
 };
 
-static_assert(std::size(kCatalogue) == static_cast<std::size_t>(ErrorCode::RouterRefused) + 1,
+static_assert(std::size(kCatalogue) == static_cast<std::size_t>(ErrorCode::NotFound) + 1,
               "one catalogue entry per ErrorCode");
 
 const CatalogueEntry& entry(ErrorCode code) { return kCatalogue[static_cast<int>(code)]; }

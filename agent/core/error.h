@@ -31,6 +31,7 @@ enum class ErrorCode {
     DeviceLost,         // a device stopped answering after a change and could not be found
     NoRouter,           // no UPnP Internet Gateway Device answered on the interface
     RouterRefused,      // the router answered a UPnP action with an error
+    NotFound,           // the site, device or job named does not exist
 };
 
 struct Error {

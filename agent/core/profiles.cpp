@@ -8,6 +8,8 @@
 #include <cctype>
 #include <set>
 
+#include "core/device.h"
+
 namespace sitelink {
 
 namespace {
@@ -278,6 +280,14 @@ bool VendorProfile::made(const std::string& manufacturer) const {
 const VendorProfile* Profiles::vendor_of(const std::string& manufacturer) const {
     for (const auto& v : vendors)
         if (v.made(manufacturer)) return &v;
+    return nullptr;
+}
+
+const VendorProfile* Profiles::vendor_by_mac(const std::string& mac) const {
+    const std::string normalized = normalize_mac(mac);
+    for (const auto& v : vendors)
+        for (const auto& prefix : v.mac_prefixes)
+            if (normalized.rfind(prefix, 0) == 0) return &v;
     return nullptr;
 }
 

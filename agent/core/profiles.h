@@ -93,6 +93,8 @@ struct Profiles {
     std::vector<PhoneAppProfile> phone_apps;          // sorted by id
 
     const VendorProfile* vendor_of(const std::string& manufacturer) const;
+    // By the MAC's maker prefix, before anyone has logged in to the device to ask its name.
+    const VendorProfile* vendor_by_mac(const std::string& mac) const;
     const RouterProfile* router(const std::string& id) const;
     const DdnsProviderProfile* ddns_provider(const std::string& id) const;
 

@@ -354,4 +354,11 @@ Result<DiscoverOutcome> discover(const DiscoverRequest& request, const DiscoverP
     return outcome;
 }
 
+std::string device_service_url(const DiscoveredDevice& found) {
+    for (const auto& xaddr : found.xaddrs)
+        if (url_host(xaddr) == found.address) return xaddr;
+    const std::string reached = "http://" + found.address + "/";
+    return found.xaddrs.empty() ? reached + "onvif/device_service" : on_device_host(found.xaddrs.front(), reached);
+}
+
 }  // namespace sitelink::discover

@@ -41,6 +41,10 @@ struct DiscoverOutcome {
 // The largest sweep accepted: a /16.
 constexpr int kMinSweepPrefix = 16;
 
+// The device service URL to use for a found device: the announced one on the address it was
+// reached at (devices announce URLs on every address they have, some not routable from here).
+std::string device_service_url(const DiscoveredDevice& found);
+
 Result<DiscoverOutcome> discover(const DiscoverRequest& request, const DiscoverProgress& progress = {});
 
 }  // namespace sitelink::discover

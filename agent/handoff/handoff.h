@@ -50,7 +50,7 @@ struct DeviceHandoff {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(DeviceHandoff, device_key, device, account, admin_refused, streams, problem)
 
 struct ViewerRequest {
-    std::optional<onvif_client::Credentials> admin;  // used to create the accounts, never stored
+    onvif_client::CredentialBook admin;  // used to create the accounts, never stored
     std::string username = "viewer";
     bool create_accounts = true;  // false: the installer opts out; streams are read with admin
     std::chrono::milliseconds timeout{5000};
@@ -63,7 +63,7 @@ using DeviceSink = std::function<void(const DeviceHandoff&)>;
 // Fails only when the site cannot be read or written; a device that fails is in its entry.
 Result<std::vector<DeviceHandoff>> prepare_viewers(site::SiteDb& site, const ViewerRequest& request, const DeviceSink& progress = {});
 // Deletes every account Sitelink created (DeleteUsers), journaled the same way.
-Result<std::vector<DeviceHandoff>> remove_viewers(site::SiteDb& site, const std::optional<onvif_client::Credentials>& admin,
+Result<std::vector<DeviceHandoff>> remove_viewers(site::SiteDb& site, const onvif_client::CredentialBook& admin,
                                                   std::chrono::milliseconds timeout, const DeviceSink& progress = {});
 
 // The viewer account the site uses, with its password, when one was made.

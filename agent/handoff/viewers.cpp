@@ -161,9 +161,9 @@ Result<std::vector<DeviceHandoff>> prepare_viewers(site::SiteDb& site, const Vie
             entry.problem = problem_text(error);
         };
         onvif_client::SessionOptions options{request.timeout};
-        std::optional<onvif_client::Credentials> reader = request.admin;
+        std::optional<onvif_client::Credentials> reader = request.admin.for_device(device.key);
         if (viewer) {
-            onvif_client::Session admin(device.url, request.admin, options);
+            onvif_client::Session admin(device.url, reader, options);
             auto account = ensure_account(site, device, admin, *viewer, account_of(*accounts, device.key, viewer->username));
             if (!account) fail(account.error());
             else {
@@ -192,7 +192,7 @@ Result<std::vector<DeviceHandoff>> prepare_viewers(site::SiteDb& site, const Vie
     return out;
 }
 
-Result<std::vector<DeviceHandoff>> remove_viewers(site::SiteDb& site, const std::optional<onvif_client::Credentials>& admin,
+Result<std::vector<DeviceHandoff>> remove_viewers(site::SiteDb& site, const onvif_client::CredentialBook& admin,
                                                   std::chrono::milliseconds timeout, const DeviceSink& progress) {
     auto accounts = site.accounts();
     if (!accounts) return accounts.error();
@@ -205,7 +205,7 @@ Result<std::vector<DeviceHandoff>> remove_viewers(site::SiteDb& site, const std:
         DeviceHandoff entry{account.device_key, (*device)->label(), "removed", false, {}, ""};
         if (auto r = site.set_account({account.device_key, account.username, account.level, "removing", "asking the device to delete it", ""}); !r)
             return r.error();
-        onvif_client::Session session((*device)->url, admin, onvif_client::SessionOptions{timeout});
+        onvif_client::Session session((*device)->url, admin.for_device(account.device_key), onvif_client::SessionOptions{timeout});
         auto deleted = onvif_client::DeleteUsers(session, {account.username});
         // A user that is already gone is what removing wanted.
         const bool gone = deleted || deleted.error().protocol_code.find("UsernameMissing") != std::string::npos;

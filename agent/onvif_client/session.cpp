@@ -49,6 +49,11 @@ long long timeout_us(std::chrono::milliseconds timeout) {
 
 }  // namespace
 
+std::optional<Credentials> CredentialBook::for_device(const std::string& key) const {
+    if (auto own = by_device.find(key); own != by_device.end()) return own->second;
+    return every_device;
+}
+
 Session::Session(std::string device_url, std::optional<Credentials> credentials, SessionOptions options)
     : device_url_(std::move(device_url)),
       label_(url_host(device_url_)),

@@ -4,6 +4,7 @@
 #pragma once
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,16 @@ std::string to_string(AuthMethod method);
 struct Credentials {
     std::string username;
     std::string password;
+};
+
+// Which credentials to log in to each device with: the installer's word for that device (the
+// wizard tests them per device or per brand), else the ones given for every device (the CLI's --user).
+struct CredentialBook {
+    CredentialBook() = default;
+    CredentialBook(std::optional<Credentials> all) : every_device(std::move(all)) {}  // NOLINT: implicit on purpose
+    std::optional<Credentials> every_device;
+    std::map<std::string, Credentials> by_device;  // device key (EndpointReference, "mac:...") -> its own
+    std::optional<Credentials> for_device(const std::string& key) const;
 };
 
 struct SessionOptions {

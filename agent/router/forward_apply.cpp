@@ -244,6 +244,18 @@ int ForwardOutcome::count(const std::string& state) const {
     return static_cast<int>(std::count_if(results.begin(), results.end(), [&](const RuleResult& r) { return r.state == state; }));
 }
 
+std::optional<RouterIdentity> saved_router(site::SiteDb& site) {
+    auto fact = site.fact("router");
+    if (!fact || !fact->has_value()) return std::nullopt;
+    try {
+        return fact->value().get<RouterIdentity>();
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt;  // a damaged record only costs the family match: the generic guide
+    }
+}
+
+Result<Done> remember_router(site::SiteDb& site, const RouterIdentity& router) { return site.put_fact("router", router); }
+
 Result<ForwardOutcome> apply_forwarding(site::SiteDb& site, const ForwardRequest& request, const RuleSink& events) {
     if (auto r = site.lock_for_changes(); !r) return r.error();
     auto plan = saved_forward_plan(site);

@@ -197,7 +197,7 @@ Result<ForwardPlan> plan_forwarding(const ForwardPlanRequest& request, site::Sit
         running.push_back(std::async(std::launch::async, [&] {
             for (std::size_t i = next++; i < devices.size(); i = next++) {
                 devices[i].device = (*known)[i];
-                auto report = inspect::inspect({(*known)[i].url, request.credentials, request.timeout});
+                auto report = inspect::inspect({(*known)[i].url, request.credentials.for_device((*known)[i].key), request.timeout});
                 if (!report) devices[i].unreadable = report.error();
                 else devices[i].protocols = report->protocols;
             }

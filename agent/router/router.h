@@ -130,7 +130,7 @@ Result<ForwardPlan> build_forward_plan(const std::vector<DeviceServices>& device
 int random_external_port();
 
 struct ForwardPlanRequest {
-    std::optional<onvif_client::Credentials> credentials;
+    onvif_client::CredentialBook credentials;
     std::chrono::milliseconds timeout{5000};
     ForwardChoices choices;
 };
@@ -177,6 +177,10 @@ struct ForwardOutcome {
 
 Result<ForwardOutcome> apply_forwarding(site::SiteDb& site, const ForwardRequest& request, const RuleSink& events = {});
 Result<ForwardOutcome> undo_forwarding(site::SiteDb& site, const ForwardRequest& request, const RuleSink& events = {});
+
+// The router the site last saw (site fact "router"), for picking the guide's router family.
+std::optional<RouterIdentity> saved_router(site::SiteDb& site);
+Result<Done> remember_router(site::SiteDb& site, const RouterIdentity& router);
 
 // The router family whose profile matches the router's description; the generic one otherwise.
 const RouterProfile& router_profile_for(const Profiles& profiles, const std::optional<RouterIdentity>& router);

@@ -137,11 +137,15 @@ std::filesystem::path sites_directory() {
 
 Result<std::filesystem::path> site_path(const std::string& site) {
     if (site.find('/') != std::string::npos || (site.size() > 3 && site.ends_with(".db"))) return std::filesystem::path(site);
+    return named_site_path(site);
+}
+
+Result<std::filesystem::path> named_site_path(const std::string& site) {
     const bool valid = !site.empty() && site != "." && site != ".." && site.size() <= 100 &&
                        site.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
                            std::string::npos;
     if (!valid)
-        return Error{ErrorCode::Usage, "", "site name '" + site + "': use letters, digits, '-', '_' and '.', or a path", ""};
+        return Error{ErrorCode::Usage, "", "site name '" + site + "': use letters, digits, '-', '_' and '.' (at most 100)", ""};
     return sites_directory() / (site + ".db");
 }
 

@@ -26,6 +26,8 @@ std::filesystem::path sites_directory();
 // --site: a name ("smith-warehouse", stored as <sites_directory>/smith-warehouse.db) or a path
 // (anything with a '/' or ending in ".db"). Names are letters, digits, '-', '_' and '.'.
 Result<std::filesystem::path> site_path(const std::string& site);
+// A name only (the wizard's sites): <sites_directory>/<name>.db.
+Result<std::filesystem::path> named_site_path(const std::string& site);
 
 // A device as the site knows it. The key never changes when the device's address does.
 struct SiteDevice {

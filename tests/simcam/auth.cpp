@@ -35,8 +35,24 @@ std::string trim(const std::string& text) {
     return text.substr(first, last - first + 1);
 }
 
+// Whether ONVIF calls (SOAP over HTTP POST) may use HTTP Digest.
 bool digest_offered(AuthMode mode) {
     return mode == AuthMode::Digest || mode == AuthMode::DigestMd5 || mode == AuthMode::Both;
+}
+
+// What the device's HTTP Digest challenge offers. A device that takes only UsernameTokens for
+// ONVIF calls still guards its plain HTTP resources (snapshots) with Digest, as cameras do.
+enum class DigestOffer { Nothing, Md5, Sha256AndMd5 };
+
+DigestOffer digest_offer(AuthMode mode) {
+    switch (mode) {
+        case AuthMode::None: return DigestOffer::Nothing;
+        case AuthMode::Digest:
+        case AuthMode::Both: return DigestOffer::Sha256AndMd5;
+        case AuthMode::DigestMd5:
+        case AuthMode::UsernameToken: return DigestOffer::Md5;
+    }
+    return DigestOffer::Nothing;
 }
 
 bool token_accepted(AuthMode mode) { return mode == AuthMode::UsernameToken || mode == AuthMode::Both; }
@@ -47,10 +63,10 @@ bool has_digest_credentials(struct soap* soap) {
     return soap->authrealm != nullptr && soap->userid != nullptr && soap->passwd == nullptr;
 }
 
-// Empty when the Digest credentials verify, else why not.
-std::optional<std::string> check_digest(struct soap* soap, const Device& device) {
+// Empty when the Digest credentials verify for a request with this HTTP method, else why not.
+std::optional<std::string> check_digest(struct soap* soap, const Device& device, const char* method) {
     if (device.realm() != soap->authrealm) return "digest realm mismatch";
-    if (device.config().auth == AuthMode::DigestMd5) {
+    if (digest_offer(device.config().auth) == DigestOffer::Md5) {
         // Only MD5 was offered; a client that answers with another algorithm did not follow the challenge.
         const auto* data = static_cast<const http_da_data*>(soap_lookup_plugin(soap, http_da_id));
         if (data != nullptr && data->alg != nullptr && soap_tag_cmp(data->alg, "MD5") != 0)
@@ -58,7 +74,15 @@ std::optional<std::string> check_digest(struct soap* soap, const Device& device)
     }
     const auto user = device.find_user(soap->userid);
     if (!user) return std::string("no user ") + soap->userid;
-    if (http_da_verify_post(soap, user->password.c_str()) != SOAP_OK) return "digest response does not verify";
+    // httpda digests a GET's empty body with MD5 whatever the algorithm, so a SHA-256 answer with
+    // qop=auth-int (which cpp-httplib, for one, prefers when offered) never verifies: give it the
+    // SHA-256 of the empty body, as RFC 7616 asks.
+    auto* data = static_cast<http_da_data*>(soap_lookup_plugin(soap, http_da_id));
+    if (std::string(method) == "GET" && data != nullptr && data->qop != nullptr && soap_tag_cmp(data->qop, "auth-int") == 0 &&
+        data->alg != nullptr && soap_tag_cmp(data->alg, "SHA-256*") == 0)
+        SHA256(nullptr, 0, reinterpret_cast<unsigned char*>(data->digest));
+    if (http_da_verify_method(soap, method, user->password.c_str()) != SOAP_OK)
+        return "digest response does not verify";
     return std::nullopt;
 }
 
@@ -80,10 +104,11 @@ AuthDecision with_level(const Device& device, const std::string& username, Acces
 
 void register_auth_plugins(struct soap* soap, AuthMode mode) {
     // SHA-256 registration makes httpda challenge with SHA-256 and MD5; MD5 registration with MD5 only.
-    if (mode == AuthMode::Digest || mode == AuthMode::Both)
-        soap_register_plugin_arg(soap, http_da, http_da_sha256());
-    else if (mode == AuthMode::DigestMd5)
-        soap_register_plugin_arg(soap, http_da, http_da_md5());
+    switch (digest_offer(mode)) {
+        case DigestOffer::Sha256AndMd5: soap_register_plugin_arg(soap, http_da, http_da_sha256()); break;
+        case DigestOffer::Md5: soap_register_plugin_arg(soap, http_da, http_da_md5()); break;
+        case DigestOffer::Nothing: break;
+    }
 }
 
 AuthDecision authorize(struct soap* soap, const Device& device, AccessClass access) {
@@ -92,7 +117,8 @@ AuthDecision authorize(struct soap* soap, const Device& device, AccessClass acce
     if (mode == AuthMode::None) return {AuthDecision::Outcome::Granted, {}, "device has no authentication"};
 
     if (digest_offered(mode) && has_digest_credentials(soap)) {
-        if (auto failure = check_digest(soap, device)) return {AuthDecision::Outcome::Challenge, soap->userid, *failure};
+        if (auto failure = check_digest(soap, device, "POST"))
+            return {AuthDecision::Outcome::Challenge, soap->userid, *failure};
         return with_level(device, soap->userid, access);
     }
     if (token_accepted(mode)) {
@@ -106,6 +132,16 @@ AuthDecision authorize(struct soap* soap, const Device& device, AccessClass acce
     }
     if (digest_offered(mode)) return {AuthDecision::Outcome::Challenge, {}, "no digest credentials"};
     return {AuthDecision::Outcome::Refused, {}, "no UsernameToken"};
+}
+
+AuthDecision authorize_http_get(struct soap* soap, const Device& device, AccessClass access) {
+    if (access == AccessClass::PreAuth) return {AuthDecision::Outcome::Granted, {}, "pre-auth resource"};
+    if (digest_offer(device.config().auth) == DigestOffer::Nothing)
+        return {AuthDecision::Outcome::Granted, {}, "device has no authentication"};
+    if (!has_digest_credentials(soap)) return {AuthDecision::Outcome::Challenge, {}, "no digest credentials"};
+    if (auto failure = check_digest(soap, device, "GET"))
+        return {AuthDecision::Outcome::Challenge, soap->userid, *failure};
+    return with_level(device, soap->userid, access);
 }
 
 std::optional<std::string> check_username_token(const wsse__UsernameTokenType& token, const std::string& password,

@@ -1,6 +1,7 @@
 // Who may call what: HTTP Digest (gSOAP's httpda plugin, server side), WS-Security UsernameToken
 // PasswordDigest, and the ONVIF user levels. The outcome maps to the answers a real camera gives:
-// 401 with a Digest challenge, or HTTP 400 with a SOAP Sender fault ter:NotAuthorized.
+// 401 with a Digest challenge, or HTTP 400 with a SOAP Sender fault ter:NotAuthorized (403 for a
+// plain HTTP GET).
 #pragma once
 
 #include <chrono>
@@ -31,7 +32,13 @@ struct AuthDecision {
 // Call inside a service operation, after gSOAP parsed the HTTP and SOAP headers.
 AuthDecision authorize(struct soap* soap, const Device& device, AccessClass access);
 
-// Registers the httpda plugin the device's auth mode needs (none for "none" and "usernametoken").
+// The same for a plain HTTP GET of the device's own resources (snapshots), after gSOAP parsed the
+// HTTP headers: HTTP Digest with qop, in every auth mode but "none" (a UsernameToken cannot ride
+// on a GET). Challenge for missing or wrong credentials, Refused for a user level that is too low.
+AuthDecision authorize_http_get(struct soap* soap, const Device& device, AccessClass access);
+
+// Registers the httpda plugin the device's auth mode needs: none for "none"; MD5 only for
+// "digest-md5", and for "usernametoken", whose HTTP GETs need Digest; SHA-256 and MD5 otherwise.
 void register_auth_plugins(struct soap* soap, AuthMode mode);
 
 // Checks a UsernameToken against one password and the device's clock. Empty on success, else why not.

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "operations.h"
 
@@ -84,7 +85,7 @@ const std::set<std::string> kDeviceKeys = {
     "address", "prefix",   "port",       "endpoint", "manufacturer", "model",          "serial",
     "mac",     "firmware", "hardware_id", "name",    "location",     "dhcp",           "gateway",
     "dns",     "profiles", "auth",       "users",    "clock_offset_s", "reboot_needed", "reboot_s",
-    "protocols", "faults"};
+    "protocols", "app_ports", "faults"};
 const std::set<std::string> kProfileKeys = {"token",  "name",        "encoding",     "width",
                                             "height", "stream_path", "snapshot_path"};
 const std::set<std::string> kUserKeys = {"username", "password", "level"};
@@ -282,6 +283,37 @@ void read_protocols(const json& object, const std::string& path, NetworkProtocol
     read_one("rtsp", out.rtsp);
 }
 
+// A list of TCP ports, each 1..65535, none twice, none that the device's ONVIF, RTSP or HTTPS
+// listener already has (one socket cannot serve two protocols).
+void read_app_ports(const json& object, const std::string& path, DeviceConfig& device) {
+    std::vector<int>& out = device.app_ports;
+    const std::string list_path = key_path(path, "app_ports");
+    if (object.contains("app_ports")) {
+        const json& list = object.at("app_ports");
+        if (!list.is_array()) fail(list_path, "expected a list of TCP ports", &list);
+        std::vector<int> ports;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const json& item = list[i];
+            const std::string item_path = index_path(list_path, i);
+            if (!item.is_number_integer()) fail(item_path, "expected a TCP port number", &item);
+            const auto port = item.get<long long>();
+            if (port < 1 || port > 65535) fail(item_path, "must be between 1 and 65535", &item);
+            if (std::find(ports.begin(), ports.end(), port) != ports.end()) fail(item_path, "listed twice", &item);
+            ports.push_back(static_cast<int>(port));
+        }
+        out = std::move(ports);
+    }
+    // Checked even when the list came from "defaults", since this device may have moved a port onto it.
+    const auto port_of = [](const ProtocolSetting& setting) { return setting.enabled ? setting.port : 0; };
+    const std::pair<const char*, int> taken[] = {{"ONVIF (\"port\")", device.port},
+                                                 {"RTSP", port_of(device.protocols.rtsp)},
+                                                 {"HTTPS", port_of(device.protocols.https)}};
+    for (std::size_t i = 0; i < out.size(); ++i)
+        for (const auto& [service, port] : taken)
+            if (out[i] == port)
+                fail(index_path(list_path, i), std::to_string(port) + " is already the device's " + service + " port");
+}
+
 void read_faults(const json& object, const std::string& path, FaultSwitches& out) {
     if (!object.contains("faults")) return;
     const json& faults = object.at("faults");
@@ -370,6 +402,7 @@ void read_device_fields(const json& object, const std::string& path, DeviceConfi
     read_bool(object, path, "reboot_needed", device.reboot_needed);
     read_double(object, path, "reboot_s", device.reboot_s, 0.0, 3600.0);
     read_protocols(object, path, device.protocols);
+    read_app_ports(object, path, device);
     read_faults(object, path, device.faults);
 }
 

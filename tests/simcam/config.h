@@ -91,6 +91,9 @@ struct DeviceConfig {
     bool reboot_needed = false;
     double reboot_s = 2.0;
     NetworkProtocols protocols;
+    // TCP ports the device also accepts connections on, like a vendor's proprietary SDK/app port
+    // (Hanwha 4520, Hikvision 8000): connections are held open and nothing is said on them.
+    std::vector<int> app_ports;
     FaultSwitches faults;
 };
 

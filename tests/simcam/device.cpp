@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "snapshot_image.h"
+
 namespace simcam {
 
 std::string url_encode(const std::string& text) {
@@ -39,6 +41,12 @@ std::string make_realm(const DeviceConfig& config) {
     return realm;
 }
 
+std::vector<std::string> make_snapshots(const DeviceConfig& config) {
+    std::vector<std::string> images;
+    for (std::size_t i = 0; i < config.profiles.size(); ++i) images.push_back(render_snapshot(config, i));
+    return images;
+}
+
 }  // namespace
 
 Device::Device(std::size_t index, DeviceConfig config, unsigned boot_instance)
@@ -46,6 +54,7 @@ Device::Device(std::size_t index, DeviceConfig config, unsigned boot_instance)
       config_(std::move(config)),
       realm_(make_realm(config_)),
       fixed_scopes_(make_scopes(config_)),
+      snapshots_(make_snapshots(config_)),
       instance_id_(boot_instance) {
     network_.ipv4 = Ipv4Assignment{*parse_ipv4(config_.address), config_.prefix};
     network_.dhcp = config_.dhcp;
@@ -53,6 +62,8 @@ Device::Device(std::size_t index, DeviceConfig config, unsigned boot_instance)
     network_.dns = config_.dns;
     network_.protocols = config_.protocols;
     users_ = config_.users;
+    for (Service service : {Service::Onvif, Service::Rtsp, Service::Https}) listeners_.push_back(Listener{service});
+    listeners_.resize(listeners_.size() + config_.app_ports.size(), Listener{Service::App});
 }
 
 NetworkSettings Device::network() const {
@@ -74,6 +85,12 @@ std::string Device::host_part_locked() const {
 std::string Device::http_base() const {
     std::lock_guard lock(mutex_);
     return "http://" + host_part_locked();
+}
+
+const std::string* Device::snapshot_at(std::string_view path) const {
+    for (std::size_t i = 0; i < config_.profiles.size(); ++i)
+        if (config_.profiles[i].snapshot_path == path) return &snapshots_[i];
+    return nullptr;
 }
 
 std::string Device::device_xaddr() const { return http_base() + "/onvif/device_service"; }

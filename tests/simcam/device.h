@@ -5,12 +5,12 @@
 
 #include <netinet/in.h>
 
-#include <array>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config.h"
@@ -18,11 +18,14 @@
 namespace simcam {
 
 // What a device answers on, each on its own TCP port: ONVIF over HTTP on the configured port,
-// RTSP and HTTPS on the ports its NetworkProtocols say.
-enum class Service { Onvif, Rtsp, Https };
-inline constexpr Service kServices[] = {Service::Onvif, Service::Rtsp, Service::Https};
+// RTSP and HTTPS on the ports its NetworkProtocols say, and a vendor app port (app_port_service.h)
+// on each of the config's app_ports.
+enum class Service { Onvif, Rtsp, Https, App };
 
+// One listening socket of a device. A device has one for each of ONVIF, RTSP and HTTPS, in that
+// order, then one App listener for each config app_ports entry, in the config's order.
 struct Listener {
+    Service service = Service::Onvif;
     int fd = -1;   // -1 while closed
     int port = 0;  // what fd is bound to
 };
@@ -61,6 +64,8 @@ class Device {
     const DeviceConfig& config() const { return config_; }  // fields that never change at runtime
     const std::string& realm() const { return realm_; }     // HTTP Digest realm, unique per device
     const std::string& scopes() const { return fixed_scopes_; }  // WS-Discovery scopes, space separated
+    // The JPEG served at a profile's snapshot_path (made at construction), or null for another path.
+    const std::string* snapshot_at(std::string_view path) const;
 
     // The device's own clock: real UTC plus the configured offset, like a camera whose clock drifted.
     std::chrono::system_clock::time_point now() const {
@@ -101,7 +106,7 @@ class Device {
     DiscoveryRecord discovery_record();
 
     // ---- loop thread only
-    Listener& listener(Service service) { return listeners_[static_cast<std::size_t>(service)]; }
+    std::vector<Listener>& listeners() { return listeners_; }
 
   private:
     std::string host_part_locked() const;  // <ip>[:port]
@@ -110,6 +115,7 @@ class Device {
     const DeviceConfig config_;
     const std::string realm_;
     const std::string fixed_scopes_;
+    const std::vector<std::string> snapshots_;  // one per profile, in config_.profiles order
 
     mutable std::mutex mutex_;
     NetworkSettings network_;
@@ -120,7 +126,7 @@ class Device {
     unsigned instance_id_;
     unsigned message_number_ = 0;
 
-    std::array<Listener, std::size(kServices)> listeners_;  // loop thread only
+    std::vector<Listener> listeners_;  // loop thread only; the set is fixed at construction
 };
 
 // Percent-encodes everything but RFC 3986 unreserved characters, for scope values.

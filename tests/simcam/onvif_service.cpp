@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <string_view>
 
 #include "auth.h"
 #include "context.h"
@@ -18,6 +19,10 @@ namespace simcam {
 namespace {
 
 constexpr int kHttpUnauthorized = 401;
+constexpr int kHttpForbidden = 403;
+constexpr int kHttpNotFound = 404;
+constexpr const char* kSnapshotOperation = "Snapshot";  // operations.h: the name fault switches use
+constexpr std::string_view kOnvifPathPrefix = "/onvif/";  // the Device and Media services' XAddrs
 constexpr int kIoTimeoutSeconds = 5;       // a stuck client cannot hold a worker longer than this per read/write
 constexpr int kTransferTimeoutSeconds = 15;  // nor trickle one message for longer than this
 constexpr int kMaxRequestsPerConnection = 100;
@@ -87,14 +92,20 @@ enum tt__UserLevel to_onvif(UserLevel level) {
     return tt__UserLevel__User;
 }
 
-// An answer that starts like the real one and breaks off mid-element, sent as HTTP 200.
-void send_malformed_answer(struct soap* soap, const char* operation) {
+// An HTTP 200 answer with a broken body, sent as is; the connection closes after it.
+void send_malformed_answer(struct soap* soap, const char* content_type, const std::string& body) {
+    const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: " + std::string(content_type) +
+                                 "\r\nContent-Length: " + std::to_string(body.size()) +
+                                 "\r\nConnection: close\r\n\r\n" + body;
+    [[maybe_unused]] const auto sent = ::send(soap->socket, response.data(), response.size(), MSG_NOSIGNAL);
+}
+
+// A SOAP answer that starts like the real one and breaks off mid-element.
+void send_malformed_soap_answer(struct soap* soap, const char* operation) {
     const std::string body = std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") +
                              "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://www.w3.org/2003/05/soap-envelope\">"
                              "<SOAP-ENV:Body><tds:" + operation + "Response><tds:Manufacturer>Sim</tt:Broken><";
-    const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml; charset=utf-8\r\n"
-                                 "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    [[maybe_unused]] const auto sent = ::send(soap->socket, response.data(), response.size(), MSG_NOSIGNAL);
+    send_malformed_answer(soap, "application/soap+xml; charset=utf-8", body);
 }
 
 // One accepted connection: which device it is for, and everything an operation does before
@@ -108,28 +119,41 @@ class ConnectionContext {
     DeviceHost& host;
     const std::string peer;
     int (*parse_http_headers)(struct soap*) = nullptr;  // gSOAP's (or httpda's) header parser, wrapped
+    bool get_answered = false;  // serve_get decided this request's answer (reset per request)
+
+    std::string who(const char* operation) const {
+        return format_ipv4(device.address()) + " " + operation + " from " + peer;
+    }
+
+    // The fault switches for one operation: slow_ms waits, drop_connection and malformed end the
+    // exchange (`send_malformed` sends the broken answer). Returns SOAP_OK to go on, else SOAP_STOP.
+    template <typename SendMalformed>
+    int inject_faults(struct soap* soap, const char* operation, SendMalformed send_malformed) {
+        const FaultSwitches& faults = device.config().faults;
+        if (!faults.applies_to(operation)) return SOAP_OK;
+        if (faults.slow_ms > 0) host.pause(std::chrono::milliseconds(faults.slow_ms));
+        if (faults.drop_connection) {
+            spdlog::debug("{}: dropping the connection (fault drop_connection)", who(operation));
+            soap->keep_alive = 0;
+            return SOAP_STOP;  // the serve loop closes the socket without a word
+        }
+        if (faults.malformed) {
+            spdlog::debug("{}: answering with a broken body (fault malformed)", who(operation));
+            send_malformed();
+            soap->keep_alive = 0;
+            return SOAP_STOP;
+        }
+        return SOAP_OK;
+    }
 
     // The fault switches, then authentication and the user level. Returns SOAP_OK to go on,
     // else the code the operation must return.
     int admit(struct soap* soap, const char* operation) {
         // dispatch() installed the generated namespace table; ours adds ter (fault subcodes) and dn.
         onvif::use_sitelink_namespaces(soap);
-        const FaultSwitches& faults = device.config().faults;
-        const bool fault_applies = faults.applies_to(operation);
-        const std::string who = format_ipv4(device.address()) + " " + operation + " from " + peer;
-        if (fault_applies && faults.slow_ms > 0) host.pause(std::chrono::milliseconds(faults.slow_ms));
-        if (fault_applies && faults.drop_connection) {
-            spdlog::debug("{}: dropping the connection (fault drop_connection)", who);
-            soap->keep_alive = 0;
-            return SOAP_STOP;  // the serve loop closes the socket without a word
-        }
-        if (fault_applies && faults.malformed) {
-            spdlog::debug("{}: answering with broken XML (fault malformed)", who);
-            send_malformed_answer(soap, operation);
-            soap->keep_alive = 0;
-            return SOAP_STOP;
-        }
+        if (int rc = inject_faults(soap, operation, [&] { send_malformed_soap_answer(soap, operation); })) return rc;
 
+        const std::string who = this->who(operation);
         const AuthDecision decision = authorize(soap, device, access_class_of(operation));
         // Never echo the request's SOAP header (it may carry the UsernameToken) in the answer.
         soap->header = nullptr;
@@ -167,6 +191,48 @@ int challenge_empty_post(struct soap* soap) {
     return SOAP_OK;
 }
 
+// HTTP GET on the ONVIF port; gSOAP calls this from its HTTP parser, once the headers are read.
+// A profile's snapshot_path answers 200 with the profile's JPEG to an authorized client. The
+// ONVIF services' paths keep gSOAP's answer to a GET (405). Any other path is 404, after the
+// authentication check, so the answer does not tell strangers which paths exist.
+int serve_get(struct soap* soap) {
+    ConnectionContext& connection = connection_of(soap);
+    const Device& device = connection.device;
+    std::string_view path = soap->path;
+    path = path.substr(0, path.find('?'));
+    if (path.substr(0, kOnvifPathPrefix.size()) == kOnvifPathPrefix) return SOAP_GET_METHOD;
+    connection.get_answered = true;
+    const std::string who = connection.who(kSnapshotOperation) + " (GET " + std::string(path) + ")";
+    const std::string* image = device.snapshot_at(path);
+    if (image != nullptr) {
+        // Half a JPEG: no end-of-image marker, the picture breaks off.
+        const auto broken = [&] { send_malformed_answer(soap, "image/jpeg", image->substr(0, image->size() / 2)); };
+        if (int rc = connection.inject_faults(soap, kSnapshotOperation, broken)) return rc;
+    }
+    const AuthDecision decision = authorize_http_get(soap, device, access_class_of(kSnapshotOperation));
+    switch (decision.outcome) {
+        case AuthDecision::Outcome::Granted: break;
+        case AuthDecision::Outcome::Challenge:
+            spdlog::debug("{}: 401 challenge ({})", who, decision.reason);
+            soap->authrealm = soap_strdup(soap, device.realm().c_str());
+            return kHttpUnauthorized;
+        case AuthDecision::Outcome::Refused:
+            spdlog::debug("{}: 403 ({})", who, decision.reason);
+            return kHttpForbidden;
+    }
+    if (image == nullptr) {
+        spdlog::debug("{}: 404 no such path", who);
+        return kHttpNotFound;
+    }
+    spdlog::debug("{}: ok{}, {} bytes of JPEG", who, decision.username.empty() ? "" : " as " + decision.username,
+                  image->size());
+    soap->http_content = "image/jpeg";
+    const bool sent = soap_response(soap, SOAP_FILE) == SOAP_OK &&
+                      soap_send_raw(soap, image->data(), image->size()) == SOAP_OK && soap_end_send(soap) == SOAP_OK;
+    soap->http_content = nullptr;  // the next answer on this connection may be SOAP again
+    return sent ? SOAP_OK : soap->error;  // gSOAP turns SOAP_OK into SOAP_STOP: answered, nothing more to parse
+}
+
 void log_request_failure(struct soap* soap, const Device& device, const std::string& peer) {
     spdlog::debug("{} request from {} failed: gSOAP error {}", format_ipv4(device.address()), peer, soap->error);
 }
@@ -179,6 +245,7 @@ void serve_connection(int fd, Device& device, DeviceHost& host, const std::strin
     register_auth_plugins(soap, mode);
     ConnectionContext connection(device, host, peer);
     soap->user = &connection;
+    soap->fget = serve_get;
     if (mode == AuthMode::Digest || mode == AuthMode::DigestMd5 || mode == AuthMode::Both) {
         connection.parse_http_headers = soap->fparse;
         soap->fparse = challenge_empty_post;
@@ -200,7 +267,15 @@ void serve_connection(int fd, Device& device, DeviceHost& host, const std::strin
             soap->authrealm = nullptr;  // credentials are per request
             soap->userid = nullptr;
             soap->passwd = nullptr;
+            connection.get_answered = false;
             if (soap_begin_serve(soap) != SOAP_OK) {
+                if (connection.get_answered) {
+                    // serve_get logged it. After a 200 (SOAP_STOP) the connection may carry more.
+                    if (soap->error != SOAP_STOP || soap->keep_alive == 0) break;
+                    soap_destroy(soap);
+                    soap_end(soap);
+                    continue;
+                }
                 // soap_begin_serve already answered with a fault, if one was due.
                 if (soap->error != SOAP_EOF) log_request_failure(soap, device, peer);
                 break;

@@ -1,6 +1,8 @@
 // The ONVIF Device and Media services of one simulated camera, built on gSOAP's generated
 // DeviceBindingService and MediaBindingService skeletons, and the loop that serves one accepted
-// HTTP connection with them (requests go to the Device service first, then to Media).
+// HTTP connection with them (requests go to the Device service first, then to Media). The same
+// connection answers an HTTP GET of a profile's snapshot_path with the profile's JPEG
+// (snapshot_image.h), behind the device's HTTP Digest (auth.h).
 #pragma once
 
 #include <chrono>

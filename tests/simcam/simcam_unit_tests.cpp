@@ -1,11 +1,12 @@
 // Unit tests for simcam: configuration parsing, UsernameToken verification, and the simulator's
-// RTSP and HTTPS servers and their listeners, run in-process on 127.0.0.x inside a network
-// namespace the test process makes for itself. The ONVIF and discovery behaviour is covered by
-// running the binary in namespaces (see tests/netns).
+// RTSP and HTTPS servers, its snapshots over HTTP and its listeners, run in-process on 127.0.0.x
+// inside a network namespace the test process makes for itself. The ONVIF and discovery behaviour
+// is covered by running the binary in namespaces (see tests/netns).
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <poll.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -29,6 +30,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "auth.h"
 #include "config.h"
@@ -99,6 +101,46 @@ TEST(Config, ErrorsNameTheKey) {
                   .find("devices[1].address"),
               std::string::npos);
     EXPECT_NE(message_of("{}").find("no devices"), std::string::npos);
+}
+
+TEST(Config, AppPortsAreTcpPortsOfTheirOwn) {
+    const auto config = parse_config(R"({
+        "defaults": { "app_ports": [4520] },
+        "devices": [ {"address": "10.0.0.5"}, {"address": "10.0.0.6", "app_ports": [8000, 37777]},
+                     {"address": "10.0.0.7", "app_ports": []} ] })");
+    EXPECT_EQ(config.devices[0].app_ports, std::vector<int>{4520});
+    EXPECT_EQ(config.devices[1].app_ports, (std::vector<int>{8000, 37777}));
+    EXPECT_TRUE(config.devices[2].app_ports.empty());
+    EXPECT_TRUE(parse_config(R"({ "devices": [ {"address": "10.0.0.5"} ] })").devices[0].app_ports.empty());
+
+    const auto message_of = [](const std::string& device_fields) {
+        try {
+            parse_config(R"({ "devices": [ {"address": "10.0.0.5", )" + device_fields + "} ] }");
+        } catch (const ConfigError& error) {
+            return std::string(error.what());
+        }
+        return std::string("no error");
+    };
+    for (const char* bad : {R"("app_ports": 4520)", R"("app_ports": [0])", R"("app_ports": [70000])",
+                            R"("app_ports": [-1])", R"("app_ports": ["4520"])", R"("app_ports": [4520.5])",
+                            R"("app_ports": [4520, 4520])", R"("app_ports": [80])", R"("app_ports": [554])",
+                            R"("app_ports": [443])", R"("port": 8080, "app_ports": [8080])",
+                            R"("protocols": {"rtsp": 8554}, "app_ports": [8554])"}) {
+        const std::string message = message_of(bad);
+        EXPECT_EQ(message.rfind("devices[0].app_ports", 0), 0u) << bad << " -> " << message;
+    }
+    EXPECT_NE(message_of(R"("app_ports": [4520, 70000])").find("devices[0].app_ports[1]: must be between 1 and 65535"),
+              std::string::npos);
+    EXPECT_NE(message_of(R"("app_ports": [554])").find("RTSP"), std::string::npos);
+    // A port the device gives up is free for an app port; defaults are checked against each device.
+    EXPECT_EQ(message_of(R"("protocols": {"rtsp": 0}, "app_ports": [554])"), "no error");
+    try {
+        parse_config(R"({ "defaults": {"app_ports": [8554]},
+                          "devices": [ {"address": "10.0.0.5", "protocols": {"rtsp": 8554}} ] })");
+        ADD_FAILURE() << "an app port from the defaults on the device's RTSP port was accepted";
+    } catch (const ConfigError& error) {
+        EXPECT_EQ(std::string(error.what()).rfind("devices[0].app_ports[0]", 0), 0u) << error.what();
+    }
 }
 
 TEST(Auth, Base64RoundTrip) {
@@ -267,6 +309,12 @@ class Client {
 
 bool accepts_connections(const char* address, int port) { return Client(address, port).connected(); }
 
+// True when the server neither sends a byte nor closes the connection for `quiet`.
+bool held_silently(const Client& client, std::chrono::milliseconds quiet = std::chrono::milliseconds(300)) {
+    pollfd entry{client.fd(), POLLIN, 0};
+    return poll(&entry, 1, static_cast<int>(quiet.count())) == 0;
+}
+
 std::string md5_hex(const std::string& text) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
@@ -350,6 +398,66 @@ std::optional<HttpsAnswer> https_get(const char* address, int port, const std::s
     return answer;
 }
 
+// One MD5 challenge of an HTTP 401 (httpda may offer SHA-256 first, in a header of its own).
+struct HttpDigestChallenge {
+    std::string realm;
+    std::string nonce;
+    std::string opaque;
+    std::string qop;
+};
+
+std::optional<std::string> quoted_param(const std::string& header, const std::string& name) {
+    const auto at = header.find(name + "=\"");
+    if (at == std::string::npos) return std::nullopt;
+    const auto start = at + name.size() + 2;
+    const auto end = header.find('"', start);
+    if (end == std::string::npos) return std::nullopt;
+    return header.substr(start, end - start);
+}
+
+std::optional<HttpDigestChallenge> md5_challenge_in(const std::string& answer) {
+    const std::string head = answer.substr(0, answer.find("\r\n\r\n") + 2);
+    const std::string prefix = "\r\nWWW-Authenticate: Digest ";
+    for (auto at = head.find(prefix); at != std::string::npos; at = head.find(prefix, at + 1)) {
+        const auto start = at + 2;
+        const std::string header = head.substr(start, head.find("\r\n", start) - start);
+        if (header.find("algorithm=MD5,") == std::string::npos && header.find("algorithm=") != std::string::npos)
+            continue;
+        HttpDigestChallenge challenge{
+            quoted_param(header, "realm").value_or(""), quoted_param(header, "nonce").value_or(""),
+            quoted_param(header, "opaque").value_or(""), quoted_param(header, "qop").value_or("")};
+        if (!challenge.realm.empty() && !challenge.nonce.empty()) return challenge;
+    }
+    return std::nullopt;
+}
+
+// What a browser sends back: RFC 7616 MD5 with qop=auth, the opaque echoed, nc counting up.
+std::string http_digest_authorization(const std::string& username, const std::string& password,
+                                      const HttpDigestChallenge& challenge, const std::string& uri, int nc) {
+    char count[9];
+    std::snprintf(count, sizeof count, "%08x", nc);
+    const std::string cnonce = "c0ffee42";
+    const std::string secret = md5_hex(username + ":" + challenge.realm + ":" + password);
+    const std::string response =
+        md5_hex(secret + ":" + challenge.nonce + ":" + count + ":" + cnonce + ":auth:" + md5_hex("GET:" + uri));
+    return "Authorization: Digest username=\"" + username + "\", realm=\"" + challenge.realm + "\", nonce=\"" +
+           challenge.nonce + "\", uri=\"" + uri + "\", algorithm=MD5, response=\"" + response + "\", opaque=\"" +
+           challenge.opaque + "\", qop=auth, nc=" + count + ", cnonce=\"" + cnonce + "\"\r\n";
+}
+
+std::string http_get(const std::string& host, const std::string& path, const std::string& authorization = {}) {
+    return "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nAccept: image/*\r\n" + authorization + "\r\n";
+}
+
+std::string body_of(const std::string& answer) {
+    const auto head_end = answer.find("\r\n\r\n");
+    return head_end == std::string::npos ? std::string() : answer.substr(head_end + 4);
+}
+
+bool is_whole_jpeg(const std::string& body) {
+    return body.size() > 4 && body.compare(0, 2, "\xff\xd8") == 0 && body.compare(body.size() - 2, 2, "\xff\xd9") == 0;
+}
+
 // An ONVIF Device service client for the device without authentication.
 class OnvifClient {
   public:
@@ -399,16 +507,18 @@ class OnvifClient {
 constexpr const char* kCamera = "127.0.0.2";
 constexpr const char* kStreamUri = "rtsp://127.0.0.2:554/stream1";
 
-// Three devices: a camera with two users; one whose RTSP is disabled and whose HTTPS port is its
-// ONVIF port (so neither gets a listener); and one without authentication that tests move around.
+// Three devices: a camera with two users and a vendor app port; one whose RTSP is disabled and
+// whose HTTPS port is its ONVIF port (so neither gets a listener); and one without authentication,
+// with an app port, that tests move around.
 constexpr const char* kLoopbackSite = R"({
     "interface": "lo", "add_addresses": false,
     "devices": [
         {"address": "127.0.0.2", "manufacturer": "Acme & Co", "model": "Cam-X", "serial": "SER123",
          "users": [{"username": "admin", "password": "s3cret"},
-                   {"username": "viewer", "password": "look", "level": "User"}]},
+                   {"username": "viewer", "password": "look", "level": "User"}],
+         "app_ports": [4520]},
         {"address": "127.0.0.3", "protocols": {"rtsp": 0, "https": 80}},
-        {"address": "127.0.0.4", "auth": "none", "reboot_s": 1.0}
+        {"address": "127.0.0.4", "auth": "none", "reboot_s": 1.0, "app_ports": [37777]}
     ] })";
 
 class SimulatorOnLoopback : public ::testing::Test {
@@ -576,10 +686,141 @@ TEST_F(SimulatorOnLoopback, HttpsRefusesPlainHttpWithoutHarm) {
     EXPECT_TRUE(https_get(kCamera, 443, "/"));
 }
 
+// ---- the snapshot each profile's GetSnapshotUri names, on the ONVIF HTTP port
+
+// Asks without credentials and returns the MD5 challenge, which the test checks.
+std::optional<HttpDigestChallenge> snapshot_challenge(const std::string& path) {
+    Client client(kCamera, 80);
+    if (!client.connected()) return std::nullopt;
+    client.send_text(http_get(kCamera, path));
+    const std::string answer = client.read_answer();
+    EXPECT_EQ(answer.rfind("HTTP/1.1 401 Unauthorized\r\n", 0), 0u) << answer;
+    EXPECT_EQ(answer.find("image/jpeg"), std::string::npos) << answer;
+    return md5_challenge_in(answer);
+}
+
+TEST_F(SimulatorOnLoopback, HttpSnapshotWithoutCredentialsGetsDigestChallenge) {
+    const auto challenge = snapshot_challenge("/snapshot1.jpg");
+    ASSERT_TRUE(challenge);
+    EXPECT_EQ(challenge->realm, "Acme & Co_SER123");  // the device's realm, as for ONVIF and RTSP
+    EXPECT_NE(challenge->qop.find("auth"), std::string::npos) << challenge->qop;
+    EXPECT_FALSE(challenge->opaque.empty());
+}
+
+TEST_F(SimulatorOnLoopback, HttpSnapshotWithDigestGetsTheJpeg) {
+    const auto challenge = snapshot_challenge("/snapshot1.jpg");
+    ASSERT_TRUE(challenge);
+    Client client(kCamera, 80);  // the 401 closed the first connection
+    ASSERT_TRUE(client.connected());
+    client.send_text(http_get(kCamera, "/snapshot1.jpg",
+                              http_digest_authorization("admin", "s3cret", *challenge, "/snapshot1.jpg", 1)));
+    const std::string answer = client.read_answer();
+    ASSERT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer.substr(0, 400);
+    EXPECT_EQ(header_value(answer, "Content-Type"), "image/jpeg");
+    const std::string first = body_of(answer);
+    EXPECT_EQ(header_value(answer, "Content-Length"), std::to_string(first.size()));
+    EXPECT_TRUE(is_whole_jpeg(first)) << first.size() << " bytes";
+
+    // The connection stays open; any user level may look; the second profile has its own picture.
+    client.send_text(http_get(kCamera, "/snapshot2.jpg",
+                              http_digest_authorization("viewer", "look", *challenge, "/snapshot2.jpg", 2)));
+    const std::string second = client.read_answer();
+    ASSERT_EQ(second.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << second.substr(0, 400);
+    EXPECT_EQ(header_value(second, "Content-Type"), "image/jpeg");
+    EXPECT_TRUE(is_whole_jpeg(body_of(second)));
+    EXPECT_NE(body_of(second), first);
+
+    // A device without authentication serves its snapshot to anyone, and it is not this device's.
+    Client open_device("127.0.0.4", 80);
+    ASSERT_TRUE(open_device.connected());
+    open_device.send_text(http_get("127.0.0.4", "/snapshot1.jpg"));
+    const std::string other = open_device.read_answer();
+    ASSERT_EQ(other.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << other.substr(0, 400);
+    EXPECT_TRUE(is_whole_jpeg(body_of(other)));
+    EXPECT_NE(body_of(other), first);
+}
+
+TEST_F(SimulatorOnLoopback, HttpSnapshotWithWrongCredentialsIsRefused) {
+    const auto challenge = snapshot_challenge("/snapshot1.jpg");
+    ASSERT_TRUE(challenge);
+    const auto attempt = [&](const std::string& username, const std::string& password,
+                             const HttpDigestChallenge& answering, const std::string& uri, int nc) {
+        Client client(kCamera, 80);
+        client.send_text(
+            http_get(kCamera, "/snapshot1.jpg", http_digest_authorization(username, password, answering, uri, nc)));
+        return client.read_answer();
+    };
+    const auto status_of = [](const std::string& answer) { return answer.substr(0, answer.find("\r\n")); };
+    const std::string wrong = attempt("admin", "wrong", *challenge, "/snapshot1.jpg", 1);
+    EXPECT_EQ(status_of(wrong), "HTTP/1.1 401 Unauthorized");
+    EXPECT_TRUE(md5_challenge_in(wrong)) << wrong.substr(0, 400);
+    EXPECT_EQ(wrong.find("image/jpeg"), std::string::npos);
+    EXPECT_EQ(status_of(attempt("nobody", "s3cret", *challenge, "/snapshot1.jpg", 2)), "HTTP/1.1 401 Unauthorized");
+    // Credentials for another path, a nonce the device never issued, and a replayed count do not verify.
+    EXPECT_EQ(status_of(attempt("admin", "s3cret", *challenge, "/snapshot2.jpg", 3)), "HTTP/1.1 401 Unauthorized");
+    HttpDigestChallenge made_up = *challenge;
+    made_up.nonce = "0123456789abcdef0123";
+    EXPECT_EQ(status_of(attempt("admin", "s3cret", made_up, "/snapshot1.jpg", 1)), "HTTP/1.1 401 Unauthorized");
+    EXPECT_EQ(status_of(attempt("admin", "s3cret", *challenge, "/snapshot1.jpg", 4)), "HTTP/1.1 200 OK");
+    EXPECT_EQ(status_of(attempt("admin", "s3cret", *challenge, "/snapshot1.jpg", 4)), "HTTP/1.1 401 Unauthorized");
+}
+
+TEST_F(SimulatorOnLoopback, HttpGetOfOtherPaths) {
+    const auto challenge = snapshot_challenge("/nothing-here.jpg");  // strangers learn no paths
+    ASSERT_TRUE(challenge);
+    Client client(kCamera, 80);
+    ASSERT_TRUE(client.connected());
+    client.send_text(http_get(kCamera, "/nothing-here.jpg",
+                              http_digest_authorization("admin", "s3cret", *challenge, "/nothing-here.jpg", 1)));
+    const std::string missing = client.read_answer();
+    EXPECT_EQ(missing.rfind("HTTP/1.1 404 Not Found\r\n", 0), 0u) << missing.substr(0, 400);
+    EXPECT_EQ(missing.find("image/jpeg"), std::string::npos);
+
+    Client onvif(kCamera, 80);  // the SOAP endpoints answer a GET as they always did
+    ASSERT_TRUE(onvif.connected());
+    onvif.send_text(http_get(kCamera, "/onvif/device_service"));
+    const std::string service = onvif.read_answer();
+    EXPECT_EQ(service.rfind("HTTP/1.1 405 Method Not Allowed\r\n", 0), 0u) << service.substr(0, 400);
+}
+
 TEST_F(SimulatorOnLoopback, DisabledOrSharedPortsGetNoListener) {
     EXPECT_TRUE(accepts_connections("127.0.0.3", 80));
     EXPECT_FALSE(accepts_connections("127.0.0.3", 554));  // RTSP disabled
     EXPECT_FALSE(accepts_connections("127.0.0.3", 443));  // HTTPS on the ONVIF port: ONVIF keeps it
+}
+
+TEST_F(SimulatorOnLoopback, AppPortAcceptsAndHoldsConnectionsSilently) {
+    Client client(kCamera, 4520);
+    ASSERT_TRUE(client.connected());
+    EXPECT_TRUE(held_silently(client));
+    client.send_text(std::string("\x00\x01proprietary hello\r\n\r\n", 23));  // discarded, not answered
+    EXPECT_TRUE(held_silently(client));
+    {
+        Client second(kCamera, 4520);  // several at once, and the other services carry on
+        EXPECT_TRUE(second.connected());
+        EXPECT_TRUE(accepts_connections(kCamera, 554));
+    }
+    EXPECT_TRUE(held_silently(client));
+    EXPECT_FALSE(accepts_connections("127.0.0.3", 4520));  // only on the devices that list it
+    EXPECT_FALSE(accepts_connections(kCamera, 37777));     // and only their own
+}
+
+TEST_F(SimulatorOnLoopback, ProtocolPortMovedOntoAnAppPortTakesIt) {
+    const char* const device = "127.0.0.4";
+    ASSERT_TRUE(accepts_connections(device, 37777));
+    OnvifClient onvif(device);
+    ASSERT_EQ(onvif.set_rtsp_port(37777), SOAP_OK);
+    const auto answers_rtsp = [&](int port) {
+        Client client(device, port);
+        client.send_text("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+        return client.read_answer().rfind("RTSP/1.0 200 OK\r\n", 0) == 0;
+    };
+    EXPECT_TRUE(eventually([&] { return answers_rtsp(37777); }));
+    ASSERT_EQ(onvif.set_rtsp_port(554), SOAP_OK);  // and gives it back
+    EXPECT_TRUE(eventually([&] { return answers_rtsp(554); }));
+    Client client(device, 37777);
+    ASSERT_TRUE(client.connected());
+    EXPECT_TRUE(held_silently(client));
 }
 
 TEST_F(SimulatorOnLoopback, ListenersFollowPortChangesMovesAndReboots) {
@@ -590,18 +831,25 @@ TEST_F(SimulatorOnLoopback, ListenersFollowPortChangesMovesAndReboots) {
     ASSERT_EQ(onvif.set_rtsp_port(8554), SOAP_OK);
     EXPECT_TRUE(eventually([&] { return accepts_connections(before, 8554) && !accepts_connections(before, 554); }));
 
+    Client held_before_move(before, 37777);
+    ASSERT_TRUE(held_before_move.connected());
     ASSERT_EQ(onvif.set_address(after), SOAP_OK);
     EXPECT_TRUE(eventually([&] { return accepts_connections(after, 80); }));
-    for (int port : {80, 443, 8554}) {
+    for (int port : {80, 443, 8554, 37777}) {
         EXPECT_TRUE(accepts_connections(after, port)) << port;
         EXPECT_FALSE(accepts_connections(before, port)) << port;
     }
+    EXPECT_TRUE(held_before_move.closed_by_server());  // the address it was made to is gone
     EXPECT_TRUE(https_get(after, 443, "/"));
 
+    Client held_before_reboot(after, 37777);
+    ASSERT_TRUE(held_before_reboot.connected());
     OnvifClient moved(after);
     ASSERT_EQ(moved.reboot(), SOAP_OK);
     EXPECT_TRUE(eventually([&] { return !accepts_connections(after, 8554) && !accepts_connections(after, 443); }));
+    EXPECT_TRUE(held_before_reboot.closed_by_server());
     EXPECT_TRUE(eventually([&] { return accepts_connections(after, 8554) && accepts_connections(after, 443); }));
+    EXPECT_TRUE(accepts_connections(after, 37777));
     Client client(after, 8554);
     client.send_text("OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n");
     EXPECT_EQ(client.read_answer().rfind("RTSP/1.0 200 OK\r\n", 0), 0u);

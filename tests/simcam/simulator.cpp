@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "rtsp_service.h"
 
@@ -41,27 +43,24 @@ const char* name_of(Service service) {
         case Service::Onvif: return "ONVIF";
         case Service::Rtsp: return "RTSP";
         case Service::Https: return "HTTPS";
+        case Service::App: return "app port";
     }
     return "?";
 }
 
-// The port `service` should listen on now, 0 for none: disabled, or on a port that a service
-// before it in kServices already has (one socket cannot serve two protocols here). ONVIF stays
-// on the configured port whatever the HTTP protocol setting says.
-int wanted_port(const Device& device, Service service) {
+// The port each of device.listeners() should listen on now, 0 for none: disabled, or a port that
+// a listener before it already has (one socket cannot serve two protocols here), as when
+// SetNetworkProtocols moves RTSP or HTTPS onto an app port. ONVIF stays on the configured port
+// whatever the HTTP protocol setting says.
+std::vector<int> wanted_ports(const Device& device) {
     const NetworkProtocols protocols = device.network().protocols;
     const auto port_of = [](const ProtocolSetting& setting) { return setting.enabled ? setting.port : 0; };
-    const int onvif = device.config().port;
-    int rtsp = port_of(protocols.rtsp);
-    if (rtsp == onvif) rtsp = 0;
-    int https = port_of(protocols.https);
-    if (https == onvif || https == rtsp) https = 0;
-    switch (service) {
-        case Service::Onvif: return onvif;
-        case Service::Rtsp: return rtsp;
-        case Service::Https: return https;
-    }
-    return 0;
+    // In the order of Device::listeners(): ONVIF, RTSP, HTTPS, then the app ports.
+    std::vector<int> ports = {device.config().port, port_of(protocols.rtsp), port_of(protocols.https)};
+    ports.insert(ports.end(), device.config().app_ports.begin(), device.config().app_ports.end());
+    for (auto it = ports.begin(); it != ports.end(); ++it)
+        if (std::find(ports.begin(), it, *it) != it) *it = 0;
+    return ports;
 }
 
 }  // namespace
@@ -71,6 +70,7 @@ Simulator::Simulator(SimcamConfig config, std::string ready_file)
       ready_file_(std::move(ready_file)),
       interface_(config_.interface),
       discovery_(loop_, devices_, interface_.index()),
+      app_connections_(loop_),
       workers_(kInitialWorkers, kMaxWorkers) {
     // The AppSequence InstanceId must grow from one boot to the next: seconds since the epoch do.
     const auto boot_instance = static_cast<unsigned>(std::time(nullptr));
@@ -168,27 +168,33 @@ void Simulator::remove_owned_addresses() {
 // Opens what should listen and does not, on the ports it should, and closes what should not:
 // one call for start-up, the end of a reboot, a move and a change of protocol ports.
 bool Simulator::open_listeners(Device& device) {
+    const std::vector<int> ports = wanted_ports(device);
+    const std::vector<Listener>& listeners = device.listeners();
+    // All closes first: a port that one listener gives up may be the one another now wants.
+    for (std::size_t slot = 0; slot < listeners.size(); ++slot)
+        if (listeners[slot].fd >= 0 && listeners[slot].port != ports[slot]) close_listener(device, slot);
     bool all_open = true;
-    for (Service service : kServices) {
-        const int port = wanted_port(device, service);
-        const Listener& listener = device.listener(service);
-        if (listener.fd >= 0 && listener.port == port) continue;
-        close_listener(device, service);
-        if (port != 0 && !open_listener(device, service, port)) all_open = false;
-    }
+    for (std::size_t slot = 0; slot < listeners.size(); ++slot)
+        if (listeners[slot].fd < 0 && ports[slot] != 0 && !open_listener(device, slot, ports[slot])) all_open = false;
     return all_open;
 }
 
+// The device goes away (reboot, move, exit): so do its listeners and the connections held on its
+// app ports. Connections being served by workers finish on their own.
 void Simulator::close_listeners(Device& device) {
-    for (Service service : kServices) close_listener(device, service);
+    for (std::size_t slot = 0; slot < device.listeners().size(); ++slot) close_listener(device, slot);
+    app_connections_.drop(device);
 }
 
-bool Simulator::open_listener(Device& device, Service service, int port) {
+bool Simulator::open_listener(Device& device, std::size_t slot, int port) {
     const in_addr address = device.address();
+    const Service service = device.listeners()[slot].service;
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         spdlog::error("{}: {} socket: {}{}", format_ipv4(address), name_of(service), std::strerror(errno),
-                      errno == EMFILE ? " (three listening sockets per device: raise the open file limit)" : "");
+                      errno == EMFILE ? " (a listening socket per service and app port of each device: "
+                                        "raise the open file limit)"
+                                      : "");
         return false;
     }
     const int on = 1;
@@ -203,26 +209,35 @@ bool Simulator::open_listener(Device& device, Service service, int port) {
         ::close(fd);
         return false;
     }
-    device.listener(service) = Listener{fd, port};
-    loop_.watch(fd, [this, &device, service](std::uint32_t) { accept_connections(device, service); });
+    Listener& listener = device.listeners()[slot];
+    listener.fd = fd;
+    listener.port = port;
+    loop_.watch(fd, [this, &device, slot](std::uint32_t) { accept_connections(device, slot); });
     return true;
 }
 
-void Simulator::close_listener(Device& device, Service service) {
-    Listener& listener = device.listener(service);
+void Simulator::close_listener(Device& device, std::size_t slot) {
+    Listener& listener = device.listeners()[slot];
     if (listener.fd < 0) return;
     loop_.unwatch(listener.fd);
     ::close(listener.fd);
-    listener = Listener{};
+    listener.fd = -1;
+    listener.port = 0;
 }
 
-void Simulator::accept_connections(Device& device, Service service) {
-    const Listener& listener = device.listener(service);
+void Simulator::accept_connections(Device& device, std::size_t slot) {
+    const Listener& listener = device.listeners()[slot];
+    const Service service = listener.service;
     for (int i = 0; i < kAcceptBurst && listener.fd >= 0; ++i) {
         sockaddr_in peer{};
         socklen_t length = sizeof peer;
-        const int fd = accept4(listener.fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC);
+        const int flags = SOCK_CLOEXEC | (service == Service::App ? SOCK_NONBLOCK : 0);
+        const int fd = accept4(listener.fd, reinterpret_cast<sockaddr*>(&peer), &length, flags);
         if (fd < 0) return;  // EAGAIN: no more waiting
+        if (service == Service::App) {  // held on this loop, not by a worker: see app_port_service.h
+            app_connections_.hold(fd, device, listener.port, describe_peer(peer));
+            continue;
+        }
         // Bounded waits, so a client that connects and goes quiet frees its worker.
         const timeval timeout{kSocketTimeoutSeconds, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
@@ -240,7 +255,9 @@ void Simulator::serve(int fd, Device& device, Service service, const std::string
         case Service::Onvif: serve_connection(fd, device, *this, peer); return;
         case Service::Rtsp: serve_rtsp_connection(fd, device, peer); return;
         case Service::Https: serve_https_connection(fd, device, tls_, peer); return;
+        case Service::App: break;  // never here: accept_connections hands these to app_connections_
     }
+    ::close(fd);
 }
 
 void Simulator::change_address_later(Device& device, Ipv4Assignment assignment, std::chrono::milliseconds delay) {

@@ -1,5 +1,5 @@
 // The simcam process: every simulated device, their addresses on the interface, their listeners
-// (ONVIF over HTTP, RTSP and HTTPS, each on the device's address and port), the discovery
+// (ONVIF over HTTP, RTSP, HTTPS and vendor app ports, each on the device's address and port), the discovery
 // responder, the worker pool, and the device lifecycle (moving to a new address, rebooting,
 // Hello at start, Bye at exit). Listeners follow the device: closed while it reboots, reopened at
 // its new address after a move and on new ports after SetNetworkProtocols.
@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 
+#include "app_port_service.h"
 #include "config.h"
 #include "connection_workers.h"
 #include "device_table.h"
@@ -48,9 +49,10 @@ class Simulator final : public DeviceHost {
     void remove_owned_addresses();
     bool open_listeners(Device& device);
     void close_listeners(Device& device);
-    bool open_listener(Device& device, Service service, int port);
-    void close_listener(Device& device, Service service);
-    void accept_connections(Device& device, Service service);
+    // `slot` indexes device.listeners().
+    bool open_listener(Device& device, std::size_t slot, int port);
+    void close_listener(Device& device, std::size_t slot);
+    void accept_connections(Device& device, std::size_t slot);
     void serve(int fd, Device& device, Service service, const std::string& peer);
     void move_address(Device& device, Ipv4Assignment to);
     void finish_reboot(Device& device);
@@ -65,6 +67,7 @@ class Simulator final : public DeviceHost {
     InterfaceAddresses interface_;
     DeviceTable devices_;
     DiscoveryResponder discovery_;
+    AppPortConnections app_connections_;  // after devices_: holds pointers to them
     TlsServerContext tls_;  // before workers_, so it outlives the threads that use it
     ConnectionWorkers workers_;
     std::map<std::uint32_t, int> owned_addresses_;  // added by simcam, removed at exit; loop thread

@@ -15,6 +15,10 @@ client (udhcpc, run by sitesim in the camera's namespace) holds a lease. Until t
 and devices.json entry have "address": null; the "lease" form then fills both in from LEASE_FILE (the
 KEY=VALUE lines written by sitesim's udhcpc script: ip, subnet, router, dns) and sets "dhcp": true.
 
+Each generated device also listens on the TCP app ports that its vendor's profile
+(profiles/vendors/*.json, "app_ports") lists for its role, recorder (the multi-channel NVR) or camera,
+as the real device would: Sitelink forwards those ports and verify checks they answer.
+
 Writes, under STATE_DIR:
   <host>/simcam.json                  one sitelink-simcam config per camera namespace
   <host>/etc-avahi/services/*.service avahi static services for cameras that announce over mDNS
@@ -22,6 +26,7 @@ Writes, under STATE_DIR:
   cameras.list                        "host subnet(lan|far) mdns(0|1) mdns-hostname dhcp(0|1) mac" per camera
                                       namespace, for the shell
 """
+import glob
 import json
 import os
 import sys
@@ -42,6 +47,32 @@ VENDORS = [
     dict(manufacturer="VIVOTEK", model="FD9387-HV", mac_oui="00:02:d1", auth="digest",
          user="root", password="Vivo-Dhcp_9387", mdns=None),
 ]
+
+
+PROFILES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                            "profiles", "vendors")
+_vendor_profiles = None
+
+
+def vendor_profiles():
+    global _vendor_profiles
+    if _vendor_profiles is None:
+        _vendor_profiles = [read_json(p) for p in sorted(glob.glob(os.path.join(PROFILES_DIR, "*.json")))]
+        if not _vendor_profiles:
+            sys.exit("gen_cameras: no vendor profiles in %s" % PROFILES_DIR)
+    return _vendor_profiles
+
+
+def app_ports_for(manufacturer, role):
+    """The TCP app ports the vendor profile lists for ROLE ("recorder" | "camera"). The profile is
+    chosen as Sitelink does (VendorProfile::made): the first, in file name order, one of whose
+    manufacturer_names is in the manufacturer, case-insensitively. An entry without roles is for all."""
+    wanted = manufacturer.lower()
+    for profile in vendor_profiles():
+        if any(name and name.lower() in wanted for name in profile.get("manufacturer_names", [])):
+            return sorted({a["port"] for a in profile.get("app_ports", [])
+                           if a.get("protocol", "TCP") == "TCP" and role in a.get("roles", [role])})
+    return []
 
 
 def mac_for(oui, n):
@@ -90,6 +121,9 @@ def device(v, n, address, prefix, channels=1, name=None, model=None, lan=None):
              users=[dict(username=v["user"], password=v["password"], level="Administrator")],
              gateway=[gw], dns=[gw], location="site",
              profiles=profiles(channels))
+    ports = app_ports_for(v["manufacturer"], "recorder" if channels > 1 else "camera")
+    if ports:
+        d["app_ports"] = ports
     if v["manufacturer"] == "AXIS":
         d["name"] = "AXIS %s - %s" % (d["model"], d["serial"])
     return d
@@ -224,6 +258,7 @@ def main():
                     manufacturer=dev.get("manufacturer"), model=dev.get("model"), auth=dev.get("auth"),
                     username=u.get("username"), password=u.get("password"), users=dev.get("users", []),
                     profiles=len(dev.get("profiles", [])), mdns=mdns_types, dhcp=bool(dev.get("dhcp")),
+                    app_ports=dev.get("app_ports", []),
                     onvif_url="http://%s/onvif/device_service" % dev.get("address") if dev.get("address") else None))
             # the mDNS host name a real one would use (Axis: axis-<mac>)
             mdns_host = "axis-" + devs[0]["mac"].replace(":", "") if kind == "axis" else \

@@ -167,7 +167,7 @@ TEST(PassphraseSealing, OpensOnlyWithThePassphraseAndRefusesAlteredOrCostlyInput
 
 TEST(QrCodes, PngDecodesToExactlyThePayloadAndSvgDrawsEveryModule) {
     TempFolder folder;
-    for (const std::string payload : {std::string("rtsp://viewer@shop.ddns.net:23001/stream1?profile=main"),
+    for (const std::string& payload : {std::string("rtsp://viewer@shop.ddns.net:23001/stream1?profile=main"),
                                       std::string(600, 'x') + "-long"}) {
         auto qr = make_qr("front", payload);
         ASSERT_TRUE(qr) << qr.error().summary();
