@@ -46,8 +46,9 @@ int run_serve(const ServeCliOptions& o) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     auto server = web::WizardServer::bind(options);
     if (!server) return report_error(server.error());
-    std::cout << "Sitelink wizard: open " << (*server)->url() << std::endl;
-    if (o.listen != "127.0.0.1")
+    const std::string url = (*server)->url();
+    std::cout << "Sitelink wizard: open " << url << std::endl;
+    if (url.find("?token=") != std::string::npos)
         std::cout << "The token in the address works once; each use prints the next one here." << std::endl;
     std::cout << "Ctrl-C stops it." << std::endl;
     web::WizardServer* running = server->get();
@@ -56,7 +57,7 @@ int run_serve(const ServeCliOptions& o) {
         sigwait(&signals, &signal);
         running->stop();
     }).detach();
-    (*server)->run([](const std::string& url) { std::cout << "Next device: open " << url << std::endl; });
+    (*server)->run([](const std::string& next) { std::cout << "Next device: open " << next << std::endl; });
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "core/net.h"
+#include "onvif_client/session.h"
 
 using namespace sitelink;
 
@@ -60,4 +61,17 @@ TEST(OnDeviceHost, KeepsSchemePortAndPathButUsesTheReachedHost) {
     EXPECT_EQ(on_device_host("http://10.0.0.7:8080/onvif/media", device), "http://192.168.1.20:8080/onvif/media");
     EXPECT_EQ(on_device_host("http://192.168.1.20/onvif/media", device), "http://192.168.1.20/onvif/media");
     EXPECT_EQ(on_device_host("not a url", "http:///x"), "not a url");
+}
+
+TEST(CredentialBook, ADevicesOwnLoginBeatsTheOneForEveryDevice) {
+    using sitelink::onvif_client::CredentialBook;
+    using sitelink::onvif_client::Credentials;
+    CredentialBook book(Credentials{"admin", "every"});
+    book.by_device["urn:uuid:1"] = Credentials{"root", "own"};
+    EXPECT_EQ(book.for_device("urn:uuid:1")->password, "own");
+    EXPECT_EQ(book.for_device("urn:uuid:2")->password, "every");
+    EXPECT_FALSE(CredentialBook().for_device("urn:uuid:1")) << "no login at all: the device is asked without one";
+    EXPECT_EQ(sitelink::device_key("", "aa:bb:cc:dd:ee:ff", "10.0.0.5"), "mac:aa:bb:cc:dd:ee:ff");
+    EXPECT_EQ(sitelink::device_key("urn:uuid:1", "aa:bb:cc:dd:ee:ff", "10.0.0.5"), "urn:uuid:1");
+    EXPECT_EQ(sitelink::device_key("", "", "10.0.0.5"), "address:10.0.0.5");
 }

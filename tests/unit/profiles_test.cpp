@@ -81,3 +81,14 @@ TEST(Profiles, PhoneAppsAreCheckedAndNameRealVendors) {
     }
     fs::remove_all(dir);
 }
+
+TEST(Profiles, TheMakerIsKnownByTheMacPrefixBeforeAnyLogin) {
+    auto profiles = load_profiles(std::string(SITELINK_SOURCE_DIR) + "/profiles");
+    ASSERT_TRUE(profiles) << profiles.error().summary();
+    const VendorProfile* axis = profiles->vendor_by_mac("ACCC8E4E2511");
+    ASSERT_NE(axis, nullptr);
+    EXPECT_EQ(axis->vendor, "Axis");
+    EXPECT_EQ(profiles->vendor_by_mac("00:09:18:4e:94:14")->vendor, "Hanwha Vision");
+    EXPECT_EQ(profiles->vendor_by_mac("02:00:00:00:00:01"), nullptr);
+    EXPECT_EQ(profiles->vendor_by_mac(""), nullptr);
+}
