@@ -94,7 +94,7 @@ std::string WizardServer::State::base_url() const {
 
 template <class Parsed, class Action>
 void WizardServer::State::post(const std::string& pattern, Result<Parsed> (*parse)(const std::string&), Action action) {
-    http.Post(pattern, [this, parse, action](const httplib::Request& req, httplib::Response& res) {
+    http.Post(pattern, [parse, action](const httplib::Request& req, httplib::Response& res) {
         auto parsed = parse(req.body);
         if (!parsed) return reply_error(res, parsed.error());
         action(req, res, *parsed);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <set>
 
 #include <httplib.h>
 
@@ -194,9 +195,11 @@ json Wizard::plan_json(site::SiteDb& db, const address::AddressPlan& plan) const
     // sweep): say so rather than let them drop out of the later steps unexplained.
     json out = plan;
     out["not_planned"] = json::array();
+    std::set<std::string> planned;
+    for (const auto& line : plan.lines) planned.insert(line.device.key);
     if (auto records = devices_fact(db))
         for (const auto& [key, record] : records->items())
-            if (std::none_of(plan.lines.begin(), plan.lines.end(), [&](const address::PlanLine& l) { return l.device.key == key; }))
+            if (!planned.count(key))
                 out["not_planned"].push_back(
                     {{"key", key},
                      {"reason", text_of(record, "name") + " (" + text_of(record, "address") + ") is not on the subnet " +
@@ -434,8 +437,7 @@ Result<std::shared_ptr<Job>> Wizard::address_batch(const std::string& site, cons
     return start(site, kind, [this, action](site::SiteDb& db, Job& job) -> Result<json> {
         auto book = credential_book(db);
         if (!book) return book.error();
-        address::ApplyRequest request;
-        request.credentials = *book;
+        address::ApplyRequest request{std::move(book.value())};
         request.call_timeout = options_.timeout;
         auto outcome = action(db, request, [&](const address::DeviceEvent& e) { job.progress(event_json(e)); });
         if (!outcome) return outcome.error();

@@ -169,9 +169,10 @@ TEST_F(Handoff, ThePhoneWatchesEveryCameraWithTheViewerAndNothingMore) {
     std::vector<std::filesystem::path> files = {out_ + ".zip"};
     for (const auto& entry : std::filesystem::recursive_directory_iterator(out_)) files.push_back(entry.path());
     for (const auto& entry : std::filesystem::recursive_directory_iterator(site_.data_dir())) files.push_back(entry.path());
-    for (const auto& f : files)
-        if (std::filesystem::is_regular_file(f))
-            EXPECT_EQ(read_file(f).find(kSitePassword), std::string::npos) << f;
+    for (const auto& f : files) {
+        if (!std::filesystem::is_regular_file(f)) continue;
+        EXPECT_EQ(read_file(f).find(kSitePassword), std::string::npos) << f;
+    }
     EXPECT_EQ(outputs_.find(kSitePassword), std::string::npos);
 
     // Taking the accounts away: the phone is refused from then on.
