@@ -82,8 +82,9 @@ std::string utc_now_text() {
     return buffer;
 }
 
-json batch_json(const address::BatchOutcome& batch) {
-    return {{"batch", batch.batch}, {"results", batch.results}, {"all_done", batch.all_done()}};
+// kind: "apply" (the plan) or "undo" (back to the original settings), as the journal says.
+json batch_json(const address::BatchOutcome& batch, const std::string& kind) {
+    return {{"batch", batch.batch}, {"kind", kind}, {"results", batch.results}, {"all_done", batch.all_done()}};
 }
 
 json event_json(const address::DeviceEvent& e) {
@@ -225,12 +226,14 @@ Result<json> Wizard::site_state(const std::string& site) {
         if (auto changes = db.changes_in_batch(**batch)) {
             json results = json::array();
             bool all_done = true;
+            std::string kind = "apply";
             for (const auto& c : *changes) {
+                kind = c.kind;
                 results.push_back({{"device_key", c.device_key}, {"from", c.before.address}, {"to", c.after.address},
                                    {"kind", c.kind}, {"state", site::to_string(c.state)}, {"outcome", c.outcome}});
                 all_done = all_done && c.state == site::ChangeState::Done;
             }
-            state["batch"] = {{"batch", **batch}, {"results", results}, {"all_done", all_done}};
+            state["batch"] = {{"batch", **batch}, {"kind", kind}, {"results", results}, {"all_done", all_done}};
         }
     if (fact_or(db, "forward_plan", nullptr).is_object())
         if (auto plan = router::saved_forward_plan(db)) state["forward_plan"] = {{"rules", plan->rules}, {"skipped", plan->skipped}};
@@ -434,14 +437,14 @@ Result<std::shared_ptr<Job>> Wizard::plan_addresses(const std::string& site, con
 }
 
 Result<std::shared_ptr<Job>> Wizard::address_batch(const std::string& site, const std::string& kind, AddressBatch action) {
-    return start(site, kind, [this, action](site::SiteDb& db, Job& job) -> Result<json> {
+    return start(site, kind, [this, action, kind](site::SiteDb& db, Job& job) -> Result<json> {
         auto book = credential_book(db);
         if (!book) return book.error();
         address::ApplyRequest request{std::move(book.value())};
         request.call_timeout = options_.timeout;
         auto outcome = action(db, request, [&](const address::DeviceEvent& e) { job.progress(event_json(e)); });
         if (!outcome) return outcome.error();
-        return batch_json(*outcome);
+        return batch_json(*outcome, kind == "address-undo" ? "undo" : "apply");
     }, true);
 }
 

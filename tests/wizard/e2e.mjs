@@ -319,6 +319,7 @@ async function run() {
     for (const change of applied.results)
       check(undone.results.some((r) => r.device_key === change.device_key && r.to === change.from),
         `${change.device_key} is not back on ${change.from}`);
+    check(await page.getByTestId('addr-apply').isEnabled(), 'after the undo the plan cannot be applied again');
   });
 
   check(all.length === 9, 'every step ran');

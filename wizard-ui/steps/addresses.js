@@ -42,7 +42,8 @@ function planTable(ctx, plan, batch) {
       h('td', null, input),
       h('td', {class: 'reason-cell'}, device.reason || ''),
       h('td', {class: 'status-cell', 'data-testid': 'addr-status'},
-        done ? [badge(done.outcome || done.state, stepKind(done.state)), done.error ? errorBox(done.error) : null] : ''));
+        done ? [badge(done.state, stepKind(done.state)), done.outcome ? h('div', {class: 'muted'}, done.outcome) : null,
+          done.error ? errorBox(done.error) : null] : ''));
   });
   return h('table', {class: 'table', id: 'plan-table', 'data-testid': 'plan-table'},
     h('caption', {class: 'sr-only'}, 'Address plan'),
@@ -120,8 +121,9 @@ export default {
     }
     const changing = planDevices(plan).filter((d) => d.action === 'change');
     const inBatch = new Set((batch?.results || []).map((r) => r.device_key || r.device));
-    // The newest batch already carried out this plan: nothing left to apply.
-    const applied = Boolean(batch?.all_done) && changing.every((d) => inBatch.has(d.key));
+    // The newest batch already carried out this plan: nothing left to apply (an undo batch put
+    // the old addresses back, so the plan can be applied again).
+    const applied = Boolean(batch?.all_done) && batch.kind !== 'undo' && changing.every((d) => inBatch.has(d.key));
     const changes = applied ? 0 : changing.length;
     root.append(h('div', {class: 'card'},
       h('h2', null, 'The plan'),
