@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include "address/address.h"
+#include "core/clock.h"
 #include "core/net.h"
 #include "ddns/ddns.h"
 #include "discover/discover.h"
@@ -75,14 +76,13 @@ json summary_of(json record, const std::optional<site::SiteDevice>& known) {
     return record;
 }
 
-std::string utc_now_text() {
-    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-    return buffer;
+// kind: "apply" (the plan) or "undo" (back to the original settings), as the journal says.
+std::optional<site::SiteDevice> find_device(const std::vector<site::SiteDevice>& known, const std::string& key) {
+    for (const auto& d : known)
+        if (d.key == key) return d;
+    return std::nullopt;
 }
 
-// kind: "apply" (the plan) or "undo" (back to the original settings), as the journal says.
 json batch_json(const address::BatchOutcome& batch, const std::string& kind) {
     return {{"batch", batch.batch}, {"kind", kind}, {"results", batch.results}, {"all_done", batch.all_done()}};
 }
@@ -118,12 +118,7 @@ json Wizard::info() const {
         if (!db) continue;  // not a wizard name, or not readable: the CLI still reaches it with --site
         const json wizard = fact_or(**db, kWizardFact, json::object());
         struct stat st {};
-        std::string updated;
-        if (::stat(entry.path().c_str(), &st) == 0) {
-            char buffer[32];
-            std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&st.st_mtime));
-            updated = buffer;
-        }
+        const std::string updated = ::stat(entry.path().c_str(), &st) == 0 ? utc_timestamp(st.st_mtime) : "";
         sites.push_back({{"name", name}, {"step", wizard.value("step", "site")}, {"interface", wizard.value("interface", "")},
                          {"updated_at", updated}});
     }
@@ -183,10 +178,7 @@ Result<json> Wizard::device_summaries(site::SiteDb& db) const {
     if (!known) return known.error();
     json out = json::array();
     for (const auto& [key, record] : records->items()) {
-        std::optional<site::SiteDevice> site_device;
-        for (const auto& d : *known)
-            if (d.key == key) site_device = d;
-        out.push_back(summary_of(record, site_device));
+        out.push_back(summary_of(record, find_device(*known, key)));
     }
     return out;
 }
@@ -284,9 +276,9 @@ Result<json> Wizard::try_credentials(const std::string& site, const CredentialsT
     if (!sealed) return sealed.error();
     std::vector<std::future<Result<DeviceReport>>> tries;
     for (const auto& key : request.devices) {
-        std::string url = text_of((*records)[key], "url");
-        for (const auto& d : *known)
-            if (d.key == key && !d.url.empty()) url = d.url;  // where it answers now, after an address change
+        const auto site_device = find_device(*known, key);
+        // Where it answers now, after an address change; else where discovery saw it.
+        const std::string url = site_device && !site_device->url.empty() ? site_device->url : text_of((*records)[key], "url");
         tries.push_back(std::async(std::launch::async, [url, request, this] {
             return inspect::inspect({url, onvif_client::Credentials{request.username, request.password}, options_.timeout});
         }));
@@ -319,10 +311,7 @@ Result<json> Wizard::try_credentials(const std::string& site, const CredentialsT
             if (record["credentials"].value("state", "") != "ok")
                 record["credentials"] = {{"username", request.username}, {"state", "failed"}, {"error", error_json(error)}};
         }
-        std::optional<site::SiteDevice> site_device;
-        for (const auto& d : *known)
-            if (d.key == key) site_device = d;
-        result["device"] = summary_of(record, site_device);
+        result["device"] = summary_of(record, find_device(*known, key));
         results.push_back(result);
     }
     if (auto r = db.put_fact(kDevicesFact, *records); !r) return r.error();
@@ -624,7 +613,7 @@ Result<std::shared_ptr<Job>> Wizard::handoff(const std::string& site, const Hand
         json names = json::array();
         for (const auto& f : *files) names.push_back(f.lexically_relative(dir.parent_path()).string());
         json out{{"devices", *devices}, {"warnings", bundle->warnings}, {"qr", qr}, {"site", bundle->site_json}, {"files", names},
-                 {"written_at", utc_now_text()}};
+                 {"written_at", utc_timestamp(std::time(nullptr))}};
         if (auto r = db.put_fact(kHandoffFact, out); !r) return r.error();
         return out;
     }, true);
